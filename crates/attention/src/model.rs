@@ -1,0 +1,949 @@
+//! The attentional LSTM encoder-decoder and its [`Seq2Seq`] implementation.
+//!
+//! At step `t` the decoder reads `[embed(y_{t-1}); h̃_{t-1}]` (input feeding), its top hidden
+//! state `h_t` attends over the encoder states to give the context `c_t`, and the attentional
+//! vector `h̃_t = tanh(W_c [c_t; h_t])` both scores the next token and is fed to the next step
+//! (Luong et al. 2015). The decoder starts from a bridge, `tanh(W_b [→h; ←h; →c; ←c])`, of the
+//! top encoder layer's final states.
+
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::module::linear;
+use honyaku_core::mask::keep_weights;
+use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState};
+use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
+
+use crate::attention::{Attention, AttentionConfig, AttentionKind, tanh};
+use crate::encoder::{BiFinal, BiLstmEncoder, BiLstmEncoderConfig};
+
+/// Configuration of [`AttentionSeq2Seq`].
+#[derive(Config, Debug, PartialEq)]
+pub struct AttentionSeq2SeqConfig {
+    /// Source vocabulary size.
+    pub src_vocab: usize,
+    /// Target vocabulary size.
+    pub tgt_vocab: usize,
+    /// Embedding size (source and target).
+    #[config(default = 256)]
+    pub d_embed: usize,
+    /// Hidden size of each direction of every encoder layer; the encoder states attended over
+    /// have twice as many features.
+    #[config(default = 256)]
+    pub d_encoder: usize,
+    /// Bidirectional encoder layers.
+    #[config(default = 1)]
+    pub n_encoder_layers: usize,
+    /// Hidden size of every decoder layer, also the size of the attentional vector.
+    #[config(default = 512)]
+    pub d_decoder: usize,
+    /// Decoder layers.
+    #[config(default = 1)]
+    pub n_decoder_layers: usize,
+    /// Scoring function: `bahdanau`, `luong-dot` (needs `d_decoder = 2 · d_encoder`) or
+    /// `luong-general`.
+    #[config(default = "AttentionKind::Bahdanau")]
+    pub attention: AttentionKind,
+    /// Hidden size of additive (`bahdanau`) scoring; unused by the Luong kinds.
+    #[config(default = 512)]
+    pub d_attention: usize,
+    /// Dropout on embeddings, between layers and on the attentional vector.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+}
+
+impl AttentionSeq2SeqConfig {
+    /// The named preset: `tiny` (tests: embedding 32, encoder 64 per direction, decoder and
+    /// attention 128, one layer each, no dropout), `small` (embedding 256, one bidirectional
+    /// encoder layer of 256 per direction, one decoder layer of 512, additive attention of 512,
+    /// dropout 0.2: the benchmark shape) or `base` (embedding 512, two encoder layers of 512 per
+    /// direction, two decoder layers of 1024, attention 1024, dropout 0.3).
+    ///
+    /// Every preset has `d_decoder = 2 · d_encoder`, so any attention kind can be swapped in.
+    pub fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
+        let config = Self::new(src_vocab, tgt_vocab);
+        match preset {
+            Preset::Tiny => config
+                .with_d_embed(32)
+                .with_d_encoder(64)
+                .with_d_decoder(128)
+                .with_d_attention(128)
+                .with_dropout(0.0),
+            Preset::Small => config,
+            Preset::Base => config
+                .with_d_embed(512)
+                .with_d_encoder(512)
+                .with_n_encoder_layers(2)
+                .with_d_decoder(1024)
+                .with_n_decoder_layers(2)
+                .with_d_attention(1024)
+                .with_dropout(0.3),
+        }
+    }
+
+    /// Checks the dimensions, with a message a user can act on.
+    pub fn validate(&self) -> Result<(), String> {
+        let sizes = [
+            ("src_vocab", self.src_vocab),
+            ("tgt_vocab", self.tgt_vocab),
+            ("d_embed", self.d_embed),
+            ("d_encoder", self.d_encoder),
+            ("n_encoder_layers", self.n_encoder_layers),
+            ("d_decoder", self.d_decoder),
+            ("n_decoder_layers", self.n_decoder_layers),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, size)| *size == 0) {
+            return Err(format!("attention: {name} must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "attention: dropout must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        self.attention_config()
+            .validate()
+            .map_err(|e| format!("attention: {e}"))
+    }
+
+    fn attention_config(&self) -> AttentionConfig {
+        AttentionConfig::new(
+            self.attention,
+            self.d_decoder,
+            2 * self.d_encoder,
+            self.d_attention,
+        )
+    }
+
+    /// Builds the model.
+    ///
+    /// # Panics
+    ///
+    /// If [`AttentionSeq2SeqConfig::validate`] fails.
+    pub fn init(&self, device: &Device) -> AttentionSeq2Seq {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
+        let d_states = 2 * self.d_encoder;
+        AttentionSeq2Seq {
+            src_embed: EmbeddingConfig::new(self.src_vocab, self.d_embed).init(device),
+            tgt_embed: EmbeddingConfig::new(self.tgt_vocab, self.d_embed).init(device),
+            encoder: BiLstmEncoderConfig::new(self.d_embed, self.d_encoder, self.n_encoder_layers)
+                .with_dropout(self.dropout)
+                .init(device),
+            bridge: LinearConfig::new(
+                4 * self.d_encoder,
+                2 * self.n_decoder_layers * self.d_decoder,
+            )
+            .init(device),
+            decoder: LstmStackConfig::new(
+                self.d_embed + self.d_decoder,
+                self.d_decoder,
+                self.n_decoder_layers,
+            )
+            .with_dropout(self.dropout)
+            .init(device),
+            attention: self.attention_config().init(device),
+            combine: LinearConfig::new(d_states + self.d_decoder, self.d_decoder)
+                .with_bias(false)
+                .init(device),
+            output: LinearConfig::new(self.d_decoder, self.tgt_vocab).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
+    }
+}
+
+/// Bidirectional LSTM encoder and LSTM decoder with attention and input feeding.
+#[derive(Module, Debug)]
+pub struct AttentionSeq2Seq {
+    /// Source embeddings.
+    pub src_embed: Embedding,
+    /// Target embeddings.
+    pub tgt_embed: Embedding,
+    /// Bidirectional encoder.
+    pub encoder: BiLstmEncoder,
+    /// `W_b`: the top encoder layer's final `[→h; ←h; →c; ←c]` to every decoder layer's
+    /// initial `(h, c)`, followed by `tanh`.
+    pub bridge: Linear,
+    /// Decoder layers; the first reads `[embedding; input feed]`.
+    pub decoder: LstmStack,
+    /// Attention scoring.
+    pub attention: Attention,
+    /// `W_c`: `[context; h]` to the attentional vector, followed by `tanh`.
+    pub combine: Linear,
+    /// Projection of the attentional vector to the target vocabulary.
+    pub output: Linear,
+    /// Dropout on embeddings and on the attentional vector.
+    pub dropout: Dropout,
+}
+
+/// Computed once per source batch.
+#[derive(Debug, Clone)]
+pub struct AttentionMemory {
+    /// Encoder states `[batch, src_len, 2 · d_encoder]`, zero at padded positions: what
+    /// attention averages.
+    pub values: Tensor<3>,
+    /// Attention keys from [`Attention::keys`], projected once: `[batch, src_len, d_attention]`
+    /// for bahdanau, `[batch, src_len, d_decoder]` for the Luong kinds.
+    pub keys: Tensor<3>,
+    /// `[batch, src_len]`, `true` at padded source positions.
+    pub src_pad: Tensor<2, Bool>,
+    /// The decoder's initial state of every layer, from the bridge.
+    pub init: Vec<LstmState>,
+}
+
+/// Carried from step to step.
+#[derive(Debug, Clone)]
+pub struct AttentionState {
+    /// Every decoder layer's `(h, c)`, `[batch, d_decoder]` each, bottom first.
+    pub layers: Vec<LstmState>,
+    /// The previous attentional vector `h̃_{t-1}`, `[batch, d_decoder]` (zero before the
+    /// first step): the input feed.
+    pub feed: Tensor<2>,
+}
+
+fn select_states(states: &[LstmState], rows: &Tensor<1, Int>) -> Vec<LstmState> {
+    states
+        .iter()
+        .map(|s| LstmState {
+            h: s.h.clone().select(0, rows.clone()),
+            c: s.c.clone().select(0, rows.clone()),
+        })
+        .collect()
+}
+
+impl AttentionMemory {
+    /// Keeps (and repeats) the batch rows named by `rows`.
+    pub fn select(&self, rows: Tensor<1, Int>) -> Self {
+        Self {
+            values: self.values.clone().select(0, rows.clone()),
+            keys: self.keys.clone().select(0, rows.clone()),
+            src_pad: self.src_pad.clone().select(0, rows.clone()),
+            init: select_states(&self.init, &rows),
+        }
+    }
+}
+
+impl AttentionState {
+    /// Keeps (and repeats) the batch rows named by `rows`.
+    pub fn select(&self, rows: Tensor<1, Int>) -> Self {
+        Self {
+            layers: select_states(&self.layers, &rows),
+            feed: self.feed.clone().select(0, rows),
+        }
+    }
+}
+
+/// The first decoder layer's input projection split by input: `[d_embed, 4 · d_decoder]` for
+/// the embedding (with the bias) and `[d_decoder, 4 · d_decoder]` for the input feed, so that
+/// the embeddings of a whole target sequence are projected in one matmul.
+struct FirstInput {
+    embed: Tensor<2>,
+    bias: Option<Tensor<1>>,
+    feed: Tensor<2>,
+}
+
+impl AttentionSeq2Seq {
+    fn first_input(&self) -> FirstInput {
+        let input = &self.decoder.layers[0].input;
+        let weight = input.weight.val();
+        let [d_input, _] = weight.dims();
+        let d_embed = self.tgt_embed.weight.dims()[1];
+        FirstInput {
+            embed: weight.clone().slice(s![0..d_embed, ..]),
+            bias: input.bias.as_ref().map(|b| b.val()),
+            feed: weight.slice(s![d_embed..d_input, ..]),
+        }
+    }
+
+    /// The decoder's initial per-layer states from the top encoder layer's final states.
+    fn bridge(&self, top: &BiFinal) -> Vec<LstmState> {
+        let x = Tensor::cat(
+            vec![
+                top.fwd.h.clone(),
+                top.bwd.h.clone(),
+                top.fwd.c.clone(),
+                top.bwd.c.clone(),
+            ],
+            1,
+        );
+        let n_layers = self.decoder.layers.len();
+        let mut parts = tanh(self.bridge.forward(x))
+            .chunk(2 * n_layers, 1)
+            .into_iter();
+        (0..n_layers)
+            .map(|_| LstmState {
+                h: parts.next().expect("bridge h"),
+                c: parts.next().expect("bridge c"),
+            })
+            .collect()
+    }
+
+    /// One decoder step from the embedding part of the first layer's input projection,
+    /// `xw: [batch, 4 · d_decoder]`. Returns the attentional vector (after dropout), the
+    /// attention weights and the next state.
+    fn step(
+        &self,
+        memory: &AttentionMemory,
+        state: AttentionState,
+        xw: Tensor<2>,
+        feed_weight: Tensor<2>,
+    ) -> (Tensor<2>, Tensor<2>, AttentionState) {
+        let AttentionState { layers, feed } = state;
+        let mut previous = layers.into_iter();
+        let mut layers = Vec::with_capacity(self.decoder.layers.len());
+        let first = self.decoder.layers[0].step_projected(
+            xw + feed.matmul(feed_weight),
+            previous.next().expect("a state per decoder layer"),
+        );
+        let mut top = first.h.clone();
+        layers.push(first);
+        for (layer, state) in self.decoder.layers[1..].iter().zip(previous) {
+            let next = layer.step(self.decoder.dropout.forward(top), state);
+            top = next.h.clone();
+            layers.push(next);
+        }
+        let (context, weights) = self.attention.attend(
+            memory.keys.clone(),
+            memory.values.clone(),
+            memory.src_pad.clone(),
+            top.clone(),
+        );
+        let attentional = tanh(self.combine.forward(Tensor::cat(vec![context, top], 1)));
+        let attentional = self.dropout.forward(attentional);
+        let state = AttentionState {
+            layers,
+            feed: attentional.clone(),
+        };
+        (attentional, weights, state)
+    }
+}
+
+impl Seq2Seq for AttentionSeq2Seq {
+    type Memory = AttentionMemory;
+    type State = AttentionState;
+
+    fn encode(&self, source: &SourceBatch) -> AttentionMemory {
+        let keep = keep_weights(source.src_pad.clone());
+        let x = self
+            .dropout
+            .forward(self.src_embed.forward(source.src.clone()));
+        let (states, finals) = self.encoder.forward(x, keep.clone());
+        let values = states * keep.unsqueeze_dim::<3>(2);
+        AttentionMemory {
+            keys: self.attention.keys(values.clone()),
+            values,
+            src_pad: source.src_pad.clone(),
+            init: self.bridge(finals.last().expect("at least one encoder layer")),
+        }
+    }
+
+    fn init_state(&self, memory: &AttentionMemory) -> AttentionState {
+        let [batch, _, _] = memory.values.dims();
+        let d_decoder = self.combine.weight.dims()[1];
+        AttentionState {
+            layers: memory.init.clone(),
+            feed: Tensor::zeros([batch, d_decoder], &memory.values.device()),
+        }
+    }
+
+    fn decode_step(
+        &self,
+        memory: &AttentionMemory,
+        state: AttentionState,
+        prev: Tensor<1, Int>,
+    ) -> Step<AttentionState> {
+        let [batch] = prev.dims();
+        let x = self.tgt_embed.forward(prev.reshape([batch, 1]));
+        let [_, _, d_embed] = x.dims();
+        let x = self.dropout.forward(x.reshape([batch, d_embed]));
+        let first = self.first_input();
+        let xw = linear(x, first.embed, first.bias);
+        let (out, weights, state) = self.step(memory, state, xw, first.feed);
+        Step {
+            logits: self.output.forward(out),
+            state,
+            attention: Some(weights),
+        }
+    }
+
+    fn select(
+        &self,
+        memory: &AttentionMemory,
+        state: AttentionState,
+        rows: Tensor<1, Int>,
+    ) -> (AttentionMemory, AttentionState) {
+        (memory.select(rows.clone()), state.select(rows))
+    }
+
+    fn forward(&self, batch: &TranslationBatch) -> Tensor<3> {
+        let memory = self.encode(&batch.source);
+        let mut state = self.init_state(&memory);
+        let [n, len] = batch.tgt_in.dims();
+        let first = self.first_input();
+        let y = self
+            .dropout
+            .forward(self.tgt_embed.forward(batch.tgt_in.clone()));
+        // The embedding part of the first layer's input, for every step in one matmul.
+        let xw = linear(y, first.embed, first.bias);
+        let [_, _, d_gates] = xw.dims();
+        let mut outputs = Vec::with_capacity(len);
+        for t in 0..len {
+            let xw_t = xw.clone().slice(s![.., t, ..]).reshape([n, d_gates]);
+            let (out, _, next) = self.step(&memory, state, xw_t, first.feed.clone());
+            outputs.push(out);
+            state = next;
+        }
+        self.output.forward(Tensor::stack(outputs, 1))
+    }
+
+    fn tgt_vocab(&self) -> usize {
+        self.output.weight.dims()[1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::time::Instant;
+
+    use burn::tensor::Gradients;
+    use honyaku_core::batch::{ids_tensor, mask_tensor};
+    use honyaku_core::loss::sequence_loss;
+    use honyaku_core::search::{to_host_floats, to_host_rows};
+    use honyaku_core::special::{BOS_ID, EOS_ID, PAD_ID};
+    use honyaku_core::testing::{batch_loss, exact_match, fit, max_abs_diff, stepwise_logits};
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+
+    /// The four special ids and twenty symbols.
+    const VOCAB: usize = 24;
+    const FIRST_SYMBOL: u32 = 4;
+
+    type Pair = (Vec<u32>, Vec<u32>);
+
+    fn tiny(kind: AttentionKind) -> AttentionSeq2SeqConfig {
+        AttentionSeq2SeqConfig::preset(Preset::Tiny, VOCAB, VOCAB).with_attention(kind)
+    }
+
+    /// Right-pads `rows` to a common width, taking each padded cell's id from `fill`. Returns
+    /// the ids, the padding flags and the width.
+    fn pad(rows: &[Vec<u32>], fill: &mut dyn FnMut() -> u32) -> (Vec<i64>, Vec<bool>, usize) {
+        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let (mut ids, mut flags) = (Vec::new(), Vec::new());
+        for row in rows {
+            for j in 0..width {
+                let id = row.get(j).copied();
+                ids.push(id.unwrap_or_else(&mut *fill) as i64);
+                flags.push(id.is_none());
+            }
+        }
+        (ids, flags, width)
+    }
+
+    /// Source rows `ids + EOS`, right-padded with ids from `fill` (PAD in real batches).
+    fn source_filled(
+        srcs: &[Vec<u32>],
+        fill: &mut dyn FnMut() -> u32,
+        device: &Device,
+    ) -> SourceBatch {
+        let rows: Vec<Vec<u32>> = srcs
+            .iter()
+            .map(|s| s.iter().copied().chain([EOS_ID]).collect())
+            .collect();
+        let (ids, flags, width) = pad(&rows, fill);
+        SourceBatch {
+            src: ids_tensor(ids, rows.len(), width, device),
+            src_pad: mask_tensor(flags, rows.len(), width, device),
+        }
+    }
+
+    fn source(srcs: &[Vec<u32>], device: &Device) -> SourceBatch {
+        source_filled(srcs, &mut || PAD_ID, device)
+    }
+
+    /// A teacher-forced batch whose padded source and decoder-input cells hold ids from
+    /// `fill`: `BOS y` in, `y EOS` out.
+    fn batch_filled(
+        pairs: &[Pair],
+        fill: &mut dyn FnMut() -> u32,
+        device: &Device,
+    ) -> TranslationBatch {
+        let srcs: Vec<Vec<u32>> = pairs.iter().map(|(s, _)| s.clone()).collect();
+        let tgt_in: Vec<Vec<u32>> = pairs
+            .iter()
+            .map(|(_, t)| [BOS_ID].into_iter().chain(t.iter().copied()).collect())
+            .collect();
+        let tgt_out: Vec<Vec<u32>> = pairs
+            .iter()
+            .map(|(_, t)| t.iter().copied().chain([EOS_ID]).collect())
+            .collect();
+        let n = pairs.len();
+        let (in_ids, _, width) = pad(&tgt_in, fill);
+        let (out_ids, flags, _) = pad(&tgt_out, &mut || PAD_ID);
+        TranslationBatch {
+            source: source_filled(&srcs, fill, device),
+            tgt_in: ids_tensor(in_ids, n, width, device),
+            tgt_out: ids_tensor(out_ids, n, width, device),
+            tgt_pad: mask_tensor(flags, n, width, device),
+        }
+    }
+
+    fn pair_batch(pairs: &[Pair], device: &Device) -> TranslationBatch {
+        batch_filled(pairs, &mut || PAD_ID, device)
+    }
+
+    /// Three pairs of different lengths on both sides, so that every row has padding
+    /// somewhere.
+    fn pairs() -> Vec<Pair> {
+        vec![
+            (vec![5, 6, 7, 8, 9], vec![10, 11, 12]),
+            (vec![13, 14], vec![15, 16, 17, 18, 19]),
+            (vec![20], vec![21]),
+        ]
+    }
+
+    /// Attention weights of a `decode_step` loop over the decoder inputs, `[batch, tgt_len,
+    /// src_len]`.
+    fn stepwise_attention(model: &AttentionSeq2Seq, batch: &TranslationBatch) -> Tensor<3> {
+        let [_, tgt_len] = batch.tgt_in.dims();
+        let memory = model.encode(&batch.source);
+        let mut state = model.init_state(&memory);
+        let mut weights = Vec::with_capacity(tgt_len);
+        for t in 0..tgt_len {
+            let prev = batch.tgt_in.clone().slice(s![.., t]).squeeze_dim::<1>(1);
+            let step = model.decode_step(&memory, state, prev);
+            state = step.state;
+            weights.push(step.attention.expect("attention weights"));
+        }
+        Tensor::stack(weights, 1)
+    }
+
+    /// `[batch, tgt_len, 1]`: 1 at real target positions, 0 at padded ones.
+    fn target_keep(batch: &TranslationBatch) -> Tensor<3> {
+        keep_weights(batch.tgt_pad.clone()).unsqueeze_dim::<3>(2)
+    }
+
+    fn grad_sum(param: &Tensor<2>, grads: &Gradients) -> f32 {
+        let grad = param.grad(grads).expect("a gradient");
+        to_host_floats(grad.abs().sum())[0]
+    }
+
+    #[test]
+    fn presets_have_the_documented_shapes() {
+        let small = AttentionSeq2SeqConfig::preset(Preset::Small, 8000, 8000);
+        assert_eq!(
+            (small.d_embed, small.d_encoder, small.n_encoder_layers),
+            (256, 256, 1)
+        );
+        assert_eq!((small.d_decoder, small.n_decoder_layers), (512, 1));
+        assert_eq!(
+            (small.attention, small.d_attention),
+            (AttentionKind::Bahdanau, 512)
+        );
+        let base = AttentionSeq2SeqConfig::preset(Preset::Base, 8000, 8000);
+        assert_eq!((base.d_encoder, base.n_encoder_layers), (512, 2));
+        assert_eq!((base.d_decoder, base.n_decoder_layers), (1024, 2));
+        for preset in [Preset::Tiny, Preset::Small, Preset::Base] {
+            for kind in AttentionKind::ALL {
+                let config = AttentionSeq2SeqConfig::preset(preset, 100, 100).with_attention(kind);
+                assert_eq!(config.validate(), Ok(()), "{preset} {kind}");
+            }
+        }
+        let mismatched = tiny(AttentionKind::LuongDot).with_d_decoder(100);
+        assert!(mismatched.validate().unwrap_err().contains("luong-dot"));
+        assert!(
+            tiny(AttentionKind::LuongGeneral)
+                .with_d_decoder(100)
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            tiny(AttentionKind::Bahdanau)
+                .with_dropout(1.0)
+                .validate()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn config_serialises_the_attention_kind_by_name() {
+        let config = tiny(AttentionKind::LuongGeneral);
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.contains("\"attention\":\"luong-general\""), "{json}");
+        let back: AttentionSeq2SeqConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn shapes_for_every_kind() {
+        let device = Device::flex();
+        let batch = pair_batch(&pairs(), &device);
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).init(&device);
+            assert_eq!(model.tgt_vocab(), VOCAB);
+            assert_eq!(model.forward(&batch).dims(), [3, 6, VOCAB], "{kind}");
+            let memory = model.encode(&batch.source);
+            assert_eq!(memory.values.dims(), [3, 6, 128], "{kind}");
+            assert_eq!(memory.keys.dims(), [3, 6, 128], "{kind}");
+            assert_eq!(memory.src_pad.dims(), [3, 6], "{kind}");
+            let state = model.init_state(&memory);
+            assert_eq!(state.layers.len(), 1);
+            assert_eq!(state.layers[0].h.dims(), [3, 128]);
+            assert_eq!(state.feed.dims(), [3, 128]);
+            let prev = Tensor::<1, Int>::full([3], BOS_ID as i64, &device);
+            let step = model.decode_step(&memory, state, prev);
+            assert_eq!(step.logits.dims(), [3, VOCAB], "{kind}");
+            assert_eq!(step.attention.unwrap().dims(), [3, 6], "{kind}");
+        }
+        // Deeper stacks, and keys of the attention size rather than the decoder size.
+        let model = tiny(AttentionKind::Bahdanau)
+            .with_n_encoder_layers(2)
+            .with_n_decoder_layers(3)
+            .with_d_attention(40)
+            .init(&device);
+        assert_eq!(model.forward(&batch).dims(), [3, 6, VOCAB]);
+        let memory = model.encode(&batch.source);
+        assert_eq!(memory.keys.dims(), [3, 6, 40]);
+        assert_eq!(model.init_state(&memory).layers.len(), 3);
+    }
+
+    #[test]
+    fn attention_sums_to_one_over_the_source_and_is_exactly_zero_on_padding() {
+        let device = Device::flex();
+        let batch = pair_batch(&pairs(), &device);
+        let src_lens = [6, 3, 2];
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).init(&device);
+            let weights = stepwise_attention(&model, &batch);
+            let [n, tgt_len, src_len] = weights.dims();
+            let rows = to_host_rows(weights.reshape([n * tgt_len, src_len]));
+            for (i, row) in rows.iter().enumerate() {
+                let real = src_lens[i / tgt_len];
+                let sum: f32 = row[..real].iter().sum();
+                assert!((sum - 1.0).abs() < 1e-5, "{kind}: {row:?}");
+                assert!(row[..real].iter().all(|&w| w > 0.0), "{kind}: {row:?}");
+                assert!(row[real..].iter().all(|&w| w == 0.0), "{kind}: {row:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn forward_equals_decode_steps() {
+        let device = Device::flex();
+        let batch = pair_batch(&pairs(), &device);
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).with_n_decoder_layers(2).init(&device);
+            let diff = max_abs_diff(model.forward(&batch), stepwise_logits(&model, &batch));
+            assert!(diff < 1e-4, "{kind}: {diff}");
+        }
+    }
+
+    #[test]
+    fn padding_never_changes_real_positions() {
+        let device = Device::flex();
+        let pairs = pairs();
+        let clean = pair_batch(&pairs, &device);
+        let mut junk = (0..).map(|k| FIRST_SYMBOL + k % 20);
+        let noisy = batch_filled(&pairs, &mut || junk.next().unwrap(), &device);
+        let keep = target_keep(&clean);
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).init(&device);
+            // Other ids at padded positions (same mask).
+            let (a, b) = (model.forward(&clean), model.forward(&noisy));
+            let diff = max_abs_diff(a.clone() * keep.clone(), b * keep.clone());
+            assert!(diff < 1e-5, "{kind} logits: {diff}");
+            let (wa, wb) = (
+                stepwise_attention(&model, &clean),
+                stepwise_attention(&model, &noisy),
+            );
+            let diff = max_abs_diff(wa.clone() * keep.clone(), wb * keep.clone());
+            assert!(diff < 1e-6, "{kind} attention: {diff}");
+            // The shortest row alone, without any padding, gives the same outputs.
+            let alone = pair_batch(&pairs[2..], &device);
+            let logits = model.forward(&alone);
+            let diff = max_abs_diff(logits, a.slice(s![2..3, 0..2, ..]));
+            assert!(diff < 1e-5, "{kind} logits alone: {diff}");
+            let weights = stepwise_attention(&model, &alone);
+            let diff = max_abs_diff(weights, wa.slice(s![2..3, 0..2, 0..2]));
+            assert!(diff < 1e-6, "{kind} attention alone: {diff}");
+        }
+    }
+
+    #[test]
+    fn select_repeats_and_reorders_rows() {
+        let device = Device::flex();
+        let srcs: Vec<Vec<u32>> = vec![vec![5, 6, 7, 8], vec![9, 10]];
+        let bos = || Tensor::<1, Int>::full([3], BOS_ID as i64, &device);
+        let next = Tensor::<1, Int>::from_data([11, 12, 13], &device);
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).init(&device);
+            // One step on rows [0, 1], then rows [1, 0, 0] for the second step.
+            let memory = model.encode(&source(&srcs, &device));
+            let state = model.init_state(&memory);
+            let prev = Tensor::<1, Int>::full([2], BOS_ID as i64, &device);
+            let state = model.decode_step(&memory, state, prev).state;
+            let rows = Tensor::<1, Int>::from_data([1, 0, 0], &device);
+            let (memory, state) = model.select(&memory, state, rows);
+            let selected = model.decode_step(&memory, state, next.clone());
+            // The same two steps on the source rows [1, 0, 0] directly.
+            let reordered = [srcs[1].clone(), srcs[0].clone(), srcs[0].clone()];
+            let memory = model.encode(&source(&reordered, &device));
+            let state = model.init_state(&memory);
+            let state = model.decode_step(&memory, state, bos()).state;
+            let direct = model.decode_step(&memory, state, next.clone());
+            let diff = max_abs_diff(selected.logits, direct.logits);
+            assert!(diff < 1e-5, "{kind} logits: {diff}");
+            let diff = max_abs_diff(selected.attention.unwrap(), direct.attention.unwrap());
+            assert!(diff < 1e-6, "{kind} attention: {diff}");
+        }
+    }
+
+    #[test]
+    fn gradients_reach_the_attention_parameters() {
+        let device = Device::flex().autodiff();
+        let batch = pair_batch(&pairs(), &device);
+        for kind in AttentionKind::ALL {
+            let model = tiny(kind).init(&device);
+            let out = sequence_loss(
+                model.forward(&batch),
+                batch.tgt_out.clone(),
+                batch.tgt_pad.clone(),
+                0.0,
+            );
+            let grads = out.loss.backward();
+            let attention = &model.attention;
+            let mut params = vec![("combine", model.combine.weight.val())];
+            for (name, linear) in [
+                ("key", &attention.key),
+                ("query", &attention.query),
+                ("score", &attention.score),
+            ] {
+                if let Some(linear) = linear {
+                    params.push((name, linear.weight.val()));
+                }
+            }
+            let expected = match kind {
+                AttentionKind::Bahdanau => 4,
+                AttentionKind::LuongDot => 1,
+                AttentionKind::LuongGeneral => 2,
+            };
+            assert_eq!(params.len(), expected, "{kind}");
+            // Through the attention weights and context into the encoder states.
+            let backward = &model.encoder.layers[0].bwd.input.weight;
+            params.push(("encoder", backward.val()));
+            for (name, param) in params {
+                let sum = grad_sum(&param, &grads);
+                assert!(sum > 0.0 && sum.is_finite(), "{kind} {name}: {sum}");
+            }
+            if let Some(query) = &attention.query {
+                let bias = query.bias.as_ref().unwrap().val();
+                let grad = bias.grad(&grads).expect("a bias gradient");
+                assert!(
+                    to_host_floats(grad.abs().sum())[0] > 0.0,
+                    "{kind} query bias"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overfits_one_batch() {
+        let device = Device::flex().autodiff();
+        let batch = pair_batch(&pairs(), &device);
+        for kind in AttentionKind::ALL {
+            let started = Instant::now();
+            let (model, losses) = fit(tiny(kind).init(&device), &[batch.clone()], 120, 1e-2);
+            let loss = batch_loss(&model, &batch);
+            eprintln!(
+                "overfit {kind}: loss {:.3} -> {loss:.4} in {:.1?}",
+                losses[0],
+                started.elapsed()
+            );
+            assert!(loss < 0.1, "{kind}: {loss}");
+        }
+    }
+
+    /// A random symbol sequence of 5 to 20 tokens.
+    fn sentence(rng: &mut StdRng) -> Vec<u32> {
+        let len = rng.random_range(5..=20);
+        (0..len)
+            .map(|_| rng.random_range(FIRST_SYMBOL..VOCAB as u32))
+            .collect()
+    }
+
+    fn reversed(s: &[u32]) -> Vec<u32> {
+        s.iter().rev().copied().collect()
+    }
+
+    #[test]
+    fn learns_to_reverse() {
+        let env = |k: &str, d: f64| std::env::var(k).ok().map_or(d, |v| v.parse().unwrap());
+        let TRAIN: usize = env("TRAIN", 32000.0) as usize;
+        let BATCH: usize = env("BATCH", 64.0) as usize;
+        let LR: f64 = env("LR", 1e-2);
+        let KIND: AttentionKind =
+            std::env::var("KIND").map_or(AttentionKind::Bahdanau, |k| k.parse().unwrap());
+        let started = Instant::now();
+        let device = Device::flex().autodiff();
+        let plain = device.clone().without_autodiff();
+        let mut rng = StdRng::seed_from_u64(env("SEED", 2015.0) as u64);
+        let test: Vec<Vec<u32>> = (0..200).map(|_| sentence(&mut rng)).collect();
+        let held_out: HashSet<&Vec<u32>> = test.iter().collect();
+        let mut train: Vec<Vec<u32>> = Vec::with_capacity(TRAIN);
+        while train.len() < TRAIN {
+            let s = sentence(&mut rng);
+            if !held_out.contains(&s) {
+                train.push(s);
+            }
+        }
+        // Batches of similar lengths, in random order.
+        train.sort_by_key(Vec::len);
+        let mut batches: Vec<TranslationBatch> = train
+            .chunks(BATCH)
+            .map(|chunk| {
+                let pairs: Vec<Pair> = chunk.iter().map(|s| (s.clone(), reversed(s))).collect();
+                pair_batch(&pairs, &device)
+            })
+            .collect();
+        batches.shuffle(&mut rng);
+        device.seed(env("SEED", 7.0) as u64);
+        let model = tiny(KIND).init(&device);
+        let steps = batches.len();
+        let split = (steps as f64 * env("SPLIT", 1.0)) as usize;
+        let (model, mut losses) = fit(model, &batches[..split], split, LR);
+        let (model, more) = if split < steps { fit(model, &batches[split..], steps - split, LR * env("LR2", 0.2)) } else { (model, vec![]) };
+        losses.extend(more);
+        let trained = started.elapsed();
+        let model = model.valid();
+        let expected: Vec<Vec<u32>> = test.iter().map(|s| reversed(s)).collect();
+        let accuracy = exact_match(&model, &source(&test, &plain), &expected);
+        for (i, l) in losses.iter().enumerate().step_by(25) {
+            eprint!("{i}:{l:.3} ");
+        }
+        let tail = &losses[steps - 20..];
+        eprintln!(
+            "reverse: {steps} steps of {BATCH}, loss {:.3} -> {:.4}, trained in {trained:.1?}, \
+             exact match {:.1}% on {} held-out sentences, {:.1?} in all",
+            losses[0],
+            tail.iter().sum::<f32>() / tail.len() as f32,
+            100.0 * accuracy,
+            test.len(),
+            started.elapsed()
+        );
+        assert!(accuracy >= 0.9, "exact match {accuracy}");
+    }
+}
+
+#[cfg(test)]
+mod profile {
+    use super::*;
+    use honyaku_core::batch::{ids_tensor, mask_tensor};
+    use honyaku_core::loss::sequence_loss;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore]
+    fn profile_steps() {
+        let kind: AttentionKind =
+            std::env::var("KIND").map_or(AttentionKind::Bahdanau, |k| k.parse().unwrap());
+        for ad in [false, true] {
+            let device = if ad {
+                Device::flex().autodiff()
+            } else {
+                Device::flex()
+            };
+            let model = AttentionSeq2SeqConfig::preset(Preset::Tiny, 24, 24)
+                .with_attention(kind)
+                .init(&device);
+            let (b, s) = (64, 14);
+            let ids: Vec<i64> = (0..b * s).map(|i| 4 + (i as i64 * 7) % 20).collect();
+            let batch = TranslationBatch {
+                source: SourceBatch {
+                    src: ids_tensor(ids.clone(), b, s, &device),
+                    src_pad: mask_tensor(vec![false; b * s], b, s, &device),
+                },
+                tgt_in: ids_tensor(ids.clone(), b, s, &device),
+                tgt_out: ids_tensor(ids, b, s, &device),
+                tgt_pad: mask_tensor(vec![false; b * s], b, s, &device),
+            };
+            for _ in 0..2 {
+                let t = Instant::now();
+                let m = model.encode(&batch.source);
+                let _ = m.values.clone().sum().into_scalar::<f32>();
+                let te = t.elapsed();
+                let t = Instant::now();
+                let out = sequence_loss(
+                    model.forward(&batch),
+                    batch.tgt_out.clone(),
+                    batch.tgt_pad.clone(),
+                    0.0,
+                );
+                let _ = out.loss.clone().into_scalar::<f32>();
+                let tf = t.elapsed();
+                let t = Instant::now();
+                if ad {
+                    let _g = out.loss.backward();
+                }
+                eprintln!(
+                    "ad={ad} encode {te:?} forward {tf:?} backward {:?}",
+                    t.elapsed()
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod profile_ops {
+    use super::*;
+    use burn::tensor::Distribution;
+    use burn::tensor::activation::sigmoid;
+    use std::time::Instant;
+
+    fn time<F: FnMut(Tensor<3>) -> Tensor<3>>(name: &str, x: &Tensor<3>, mut f: F) {
+        let _ = f(x.clone()).sum().into_scalar::<f32>();
+        let t = Instant::now();
+        for _ in 0..20 {
+            let _ = f(x.clone()).sum().into_scalar::<f32>();
+        }
+        let fwd = t.elapsed() / 20;
+        let xa = x.clone().autodiff().require_grad();
+        let t = Instant::now();
+        for _ in 0..20 {
+            let y = f(xa.clone()).sum();
+            let _ = y.backward();
+        }
+        eprintln!("{name}: fwd {fwd:?} fwd+bwd(ad) {:?}", t.elapsed() / 20);
+    }
+
+    #[test]
+    #[ignore]
+    fn profile_ops() {
+        let d = Device::flex();
+        let x = Tensor::<3>::random([64, 30, 512], Distribution::Normal(0.0, 1.0), &d);
+        let small = Tensor::<3>::random([64, 14, 128], Distribution::Normal(0.0, 1.0), &d);
+        let q = Tensor::<3>::random([64, 1, 128], Distribution::Normal(0.0, 1.0), &d);
+        let v = LinearConfig::new(128, 1).with_bias(false).init(&d);
+        time("s: copy", &small, |x| x.mul_scalar(1.0));
+        time("s: bcast add", &small, |x| x + q.clone());
+        time("s: tanh", &small, |x| x.tanh());
+        time("s: ours", &small, crate::attention::tanh);
+        time("s: linear", &small, |x| v.forward(x));
+        time("s: all", &small, |x| v.forward(crate::attention::tanh(x + q.clone())));
+        time("copy", &x, |x| x.mul_scalar(1.0));
+        time("tanh", &x, |x| x.tanh());
+        time("2sig(2x)-1", &x, |x| {
+            sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
+        });
+        time("1-2/(1+exp(2x))", &x, |x| {
+            x.mul_scalar(2.0)
+                .exp()
+                .add_scalar(1.0)
+                .recip()
+                .mul_scalar(-2.0)
+                .add_scalar(1.0)
+        });
+    }
+}

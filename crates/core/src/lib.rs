@@ -1,0 +1,23 @@
+//! Honyaku's shared core: the [`Seq2Seq`] trait every architecture implements, the batch type
+//! the data pipeline fills, special token ids, masks, the training loss and search.
+//!
+//! Training, translation and search are written once against [`Seq2Seq`]; nothing here knows
+//! which architecture it drives.
+
+pub mod batch;
+pub mod beam;
+pub mod loss;
+pub mod mask;
+pub mod model;
+pub mod search;
+pub mod special;
+
+pub use batch::{SourceBatch, TranslationBatch};
+pub use beam::{BeamConfig, beam_search};
+pub use loss::{LossOutput, sequence_loss};
+pub use model::{Seq2Seq, Step};
+pub use search::{Hypothesis, SearchConfig, greedy_search};
+pub mod preset;
+pub mod rnn;
+pub use preset::Preset;
+pub mod testing;

@@ -1,0 +1,13 @@
+//! Data pipeline: corpus readers, cleaning, subword tokenizers, token-budget batching and the
+//! project's own synthetic corpora.
+
+pub mod batcher;
+pub mod clean;
+pub mod corpus;
+pub mod error;
+pub mod special;
+pub mod synth;
+pub mod tensors;
+pub mod tokenizer;
+
+pub use error::DataError;

@@ -1,0 +1,6 @@
+//! Multi-layer LSTM encoder-decoder without attention (Sutskever et al. 2014): the decoder
+//! starts from the encoder's final state and sees the source only through it.
+
+pub mod model;
+
+pub use model::{LstmMemory, LstmSeq2Seq, LstmSeq2SeqConfig};

@@ -1,0 +1,76 @@
+//! The compute backend, chosen at run time by `--backend`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use anyhow::{Result, bail};
+use burn::prelude::*;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+/// A compute backend this build knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn-flex: the fast pure-Rust CPU backend (default).
+    #[default]
+    Flex,
+    /// burn-ndarray: the older CPU backend (deprecated upstream, kept selectable).
+    Ndarray,
+    /// burn-wgpu: GPUs through Vulkan, Metal or DX12 (and Mesa's lavapipe on CPUs).
+    Wgpu,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Flex => "flex",
+            Self::Ndarray => "ndarray",
+            Self::Wgpu => "wgpu",
+        })
+    }
+}
+
+impl Backend {
+    /// The inference device, checked to work: a missing GPU gives an error, not a panic.
+    pub fn device(self) -> Result<Device> {
+        let device = match self {
+            Self::Flex => Device::flex(),
+            // Deprecated upstream in favour of flex; kept selectable because users ask for it.
+            #[allow(deprecated)]
+            Self::Ndarray => Device::ndarray(),
+            Self::Wgpu => Device::wgpu(DeviceKind::DefaultDevice),
+        };
+        probe(self, &device)?;
+        Ok(device)
+    }
+
+    /// The training device: the same backend with autodiff.
+    pub fn train_device(self) -> Result<Device> {
+        Ok(self.device()?.autodiff())
+    }
+}
+
+/// Runs one tiny operation, turning a backend that cannot start into a clear error.
+fn probe(backend: Backend, device: &Device) -> Result<()> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        Tensor::<1>::ones([2], device).sum().into_scalar::<f32>()
+    }));
+    std::panic::set_hook(previous);
+    match outcome {
+        Ok(v) if (v - 2.0).abs() < 1e-6 => Ok(()),
+        Ok(v) => bail!("the {backend} backend computed 1 + 1 = {v}; it is not usable here"),
+        Err(_) => bail!(
+            "the {backend} backend could not start on this machine{}. \
+             Available backends: flex (default, CPU), ndarray (CPU), wgpu (GPU via \
+             Vulkan/Metal/DX12). Use --backend flex to train on the CPU.",
+            if backend == Backend::Wgpu {
+                " (no GPU or Vulkan driver was found; on Debian, Mesa's lavapipe \
+                 (`apt-get install mesa-vulkan-drivers libvulkan1`) provides one on the CPU)"
+            } else {
+                ""
+            }
+        ),
+    }
+}

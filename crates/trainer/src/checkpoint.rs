@@ -1,0 +1,64 @@
+//! Checkpoint files: written atomically (temporary file, fsync, rename), read with errors that
+//! say which file and what is wrong.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a
+/// torn one: temporary file in the same directory, fsync, rename, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating directory {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let result = (|| -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// Saves the module's parameters to `path` atomically.
+pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<()> {
+    let bytes = module
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow!("serialising the model: {e}"))?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads parameters from `path` into `module` (which fixes the architecture and shapes).
+pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M> {
+    let bytes = fs::read(path).with_context(|| format!("reading checkpoint {}", path.display()))?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| {
+        anyhow!(
+            "checkpoint {} is damaged or not a Honyaku checkpoint ({e})",
+            path.display()
+        )
+    })?;
+    module.try_load_record(record).map_err(|e| {
+        anyhow!(
+            "checkpoint {} does not fit this run's model configuration: {e}. Was it trained \
+             with another architecture, preset or vocabulary?",
+            path.display()
+        )
+    })
+}

@@ -1,0 +1,191 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use honyaku_core::Preset;
+use honyaku_data::synth::SynthTask;
+
+use crate::arch::Arch;
+use crate::backend::Backend;
+use crate::schedule::ScheduleKind;
+
+/// Train, compare and run neural machine translators on parallel corpora.
+#[derive(Debug, Parser)]
+#[command(name = "honyaku", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a synthetic parallel corpus (copy, reverse or a toy English→Japanese grammar).
+    Synth(SynthArgs),
+    /// Train a translator and write a run directory.
+    Train(TrainArgs),
+    /// Translate lines (stdin to stdout by default) with a trained run.
+    Translate(TranslateArgs),
+    /// Synthesize a toy corpus, train on it and translate: the README's first command.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output directory (corpus, run, translations).
+    #[arg(long, default_value = "demo")]
+    pub out: PathBuf,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Training pairs of the synthetic corpus.
+    #[arg(long, default_value_t = 8000)]
+    pub pairs: usize,
+    /// Longest source sentence, in words.
+    #[arg(long, default_value_t = 20)]
+    pub max_len: usize,
+    /// Model size.
+    #[arg(long, value_parser = parse_preset, default_value = "small")]
+    pub preset: Preset,
+    /// Passes over the training data.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Which corpus.
+    #[arg(long, value_parser = parse_task)]
+    pub task: SynthTask,
+    /// Training pairs (validation and test sets come on top).
+    #[arg(long, default_value_t = 10_000)]
+    pub pairs: usize,
+    /// Shortest source, in words.
+    #[arg(long, default_value_t = 3)]
+    pub min_len: usize,
+    /// Longest source, in words.
+    #[arg(long, default_value_t = 20)]
+    pub max_len: usize,
+    /// Random seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory for {train,valid,test}.{src,tgt}.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_task(s: &str) -> Result<SynthTask, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    s.parse()
+}
+
+/// Subword model of the tokenizer.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SubwordArg {
+    Bpe,
+    Unigram,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Architecture.
+    #[arg(long, value_enum, default_value_t = Arch::Lstm)]
+    pub arch: Arch,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Training source file (plain or .gz), aligned line by line with --train-tgt.
+    #[arg(long, requires = "train_tgt", conflicts_with = "train_tsv")]
+    pub train_src: Option<PathBuf>,
+    /// Training target file (plain or .gz).
+    #[arg(long, requires = "train_src")]
+    pub train_tgt: Option<PathBuf>,
+    /// Training pairs as one TSV file (Tatoeba/Anki exports), see --src-col/--tgt-col.
+    #[arg(long)]
+    pub train_tsv: Option<PathBuf>,
+    /// 1-based source column of the TSV files.
+    #[arg(long, default_value_t = 1)]
+    pub src_col: usize,
+    /// 1-based target column of the TSV files.
+    #[arg(long, default_value_t = 2)]
+    pub tgt_col: usize,
+    /// Validation source file: validation loss and perplexity after every epoch.
+    #[arg(long, requires = "valid_tgt")]
+    pub valid_src: Option<PathBuf>,
+    /// Validation target file.
+    #[arg(long, requires = "valid_src")]
+    pub valid_tgt: Option<PathBuf>,
+    /// Run directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace a run that already exists in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Model size: tiny, small or base.
+    #[arg(long, value_parser = parse_preset, default_value = "small")]
+    pub preset: Preset,
+    /// JSON file with `model`, `train` and/or `data` sections (flags override it).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Passes over the training data.
+    #[arg(long, conflicts_with = "max_steps")]
+    pub epochs: Option<usize>,
+    /// Stop after this many updates.
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// Token budget per batch.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
+    /// Learning rate (the peak rate with --schedule inverse-sqrt).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum)]
+    pub schedule: Option<ScheduleKind>,
+    /// Warm-up updates of the inverse-sqrt schedule.
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Label smoothing of the training loss.
+    #[arg(long)]
+    pub label_smoothing: Option<f64>,
+    /// Seed of initialisation, dropout and data order.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Subword vocabulary size.
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
+    /// Subword model.
+    #[arg(long, value_enum)]
+    pub subword: Option<SubwordArg>,
+    /// Separate source and target vocabularies (default: one joint vocabulary).
+    #[arg(long)]
+    pub separate_vocab: bool,
+    /// Lowercase the text before tokenizing.
+    #[arg(long)]
+    pub lowercase: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// Run directory written by `honyaku train`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Compute backend (any backend loads any run).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Input file (default: stdin), one sentence per line.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Output file (default: stdout), one translation per input line.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Token budget per batch.
+    #[arg(long, default_value_t = 4096)]
+    pub max_tokens: usize,
+}

@@ -1,0 +1,206 @@
+//! `honyaku train`: corpus → cleaning → tokenizers → batches → training → run directory.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use honyaku_data::batcher::{Batcher, BatcherConfig, HostBatch};
+use honyaku_data::clean::{CleanConfig, clean};
+use honyaku_data::corpus::{CorpusSource, read_parallel};
+use honyaku_data::tokenizer::{SubwordModel, Tokenizers};
+use serde::Deserialize;
+
+use crate::arch::ModelConfig;
+use crate::cli::{SubwordArg, TrainArgs};
+use crate::run::{DataConfig, RunConfig, RunDir, TrainConfig};
+use crate::train::TrainJob;
+
+/// What a `--config` file may hold; every section is optional and unknown fields are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    model: Option<ModelConfig>,
+    train: Option<TrainConfig>,
+    data: Option<DataConfig>,
+}
+
+/// Runs `honyaku train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let file = load_file_config(args.config.as_deref())?;
+    let train = train_config(&args, file.train.unwrap_or_default());
+    train.validate()?;
+    let data = data_config(&args, file.data.unwrap_or_default());
+
+    let source = corpus_source(&args)?;
+    let cleaned = clean(source.read()?, &clean_config(&data))?;
+    eprintln!("{source}: {}", cleaned.report);
+
+    let run = RunDir::create(&args.out, args.overwrite)?;
+    eprintln!("training tokenizers ({} pairs)...", cleaned.pairs.len());
+    let tokenizers = Tokenizers::train(&cleaned.pairs, &data.tokenizer)?;
+    tokenizers.save_dir(&run.root)?;
+    let (src_vocab, tgt_vocab) = (tokenizers.src.vocab_size(), tokenizers.tgt.vocab_size());
+
+    let model = match file.model {
+        Some(m) => m.with_vocab(src_vocab, tgt_vocab),
+        None => ModelConfig::preset(args.arch, args.preset, src_vocab, tgt_vocab),
+    };
+    model.validate().map_err(anyhow::Error::msg)?;
+    let config = RunConfig {
+        model,
+        train,
+        data,
+        backend: args.backend,
+        honyaku_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    run.save_config(&config)?;
+
+    let batcher = Batcher::new(
+        tokenizers.encode_pairs(&cleaned.pairs),
+        BatcherConfig {
+            max_tokens: config.train.max_tokens,
+            shuffle: true,
+            seed: config.train.seed,
+        },
+    )?;
+    let valid = valid_batches(&args, &tokenizers, &config)?;
+    let device = args.backend.train_device()?;
+    device.seed(config.train.seed);
+    eprintln!(
+        "training {} ({} preset) on {}: {} batches per epoch, vocabularies {src_vocab}/{tgt_vocab}",
+        config.model.arch(),
+        args.preset,
+        args.backend,
+        batcher.num_batches()
+    );
+    let summary = config.model.run(
+        &device,
+        TrainJob {
+            config: &config.train,
+            run: &run,
+            batcher: &batcher,
+            valid: &valid,
+            device: device.clone(),
+            quiet: args.quiet,
+        },
+    )?;
+    eprintln!(
+        "done: {} steps in {:.1}s ({:.0} target tokens/s), {} parameters{}",
+        summary.steps,
+        summary.seconds,
+        summary.tokens_per_second,
+        summary.parameters,
+        summary
+            .best_valid_loss
+            .map(|l| format!(", best valid loss {l:.3} (perplexity {:.2})", l.exp()))
+            .unwrap_or_default()
+    );
+    eprintln!("run written to {}", run.root.display());
+    Ok(())
+}
+
+fn load_file_config(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "config file {} is not valid (expected a JSON object with optional `model`, `train` \
+             and `data` sections)",
+            path.display()
+        )
+    })
+}
+
+fn train_config(args: &TrainArgs, mut c: TrainConfig) -> TrainConfig {
+    if let Some(e) = args.epochs {
+        c.epochs = e;
+        c.max_steps = None;
+    }
+    if args.max_steps.is_some() {
+        c.max_steps = args.max_steps;
+    }
+    if let Some(v) = args.max_tokens {
+        c.max_tokens = v;
+    }
+    if let Some(v) = args.lr {
+        c.lr = v;
+    }
+    if let Some(v) = args.schedule {
+        c.schedule = v;
+    }
+    if let Some(v) = args.warmup {
+        c.warmup = v;
+    }
+    if let Some(v) = args.label_smoothing {
+        c.label_smoothing = v;
+    }
+    if let Some(v) = args.seed {
+        c.seed = v;
+    }
+    c
+}
+
+fn data_config(args: &TrainArgs, mut d: DataConfig) -> DataConfig {
+    if let Some(v) = args.vocab_size {
+        d.tokenizer.vocab_size = v;
+    }
+    if let Some(s) = args.subword {
+        d.tokenizer.model = match s {
+            SubwordArg::Bpe => SubwordModel::Bpe,
+            SubwordArg::Unigram => SubwordModel::Unigram,
+        };
+    }
+    if args.separate_vocab {
+        d.tokenizer.joint = false;
+    }
+    if args.lowercase {
+        d.tokenizer.lowercase = true;
+    }
+    d
+}
+
+fn clean_config(d: &DataConfig) -> CleanConfig {
+    CleanConfig {
+        max_len: d.max_len,
+        max_ratio: d.max_ratio,
+        dedup: d.dedup,
+    }
+}
+
+fn corpus_source(args: &TrainArgs) -> Result<CorpusSource> {
+    match (&args.train_src, &args.train_tgt, &args.train_tsv) {
+        (Some(src), Some(tgt), None) => Ok(CorpusSource::Parallel {
+            src: src.clone(),
+            tgt: tgt.clone(),
+        }),
+        (None, None, Some(path)) => Ok(CorpusSource::Tsv {
+            path: path.clone(),
+            src_col: args.src_col,
+            tgt_col: args.tgt_col,
+        }),
+        _ => bail!("give the training corpus as --train-src F --train-tgt F, or as --train-tsv F"),
+    }
+}
+
+fn valid_batches(
+    args: &TrainArgs,
+    tokenizers: &Tokenizers,
+    config: &RunConfig,
+) -> Result<Vec<HostBatch>> {
+    let (Some(src), Some(tgt)) = (&args.valid_src, &args.valid_tgt) else {
+        return Ok(Vec::new());
+    };
+    let pairs = read_parallel(src, tgt)?;
+    let batcher = Batcher::new(
+        tokenizers.encode_pairs(&pairs),
+        BatcherConfig {
+            max_tokens: config.train.max_tokens,
+            shuffle: false,
+            seed: 0,
+        },
+    )?;
+    Ok(batcher.epoch_batches(0).collect())
+}

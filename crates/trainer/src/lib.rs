@@ -1,0 +1,15 @@
+//! The `honyaku` command-line tool as a library: CLI commands, run directories, the training
+//! loop and translation, generic over the architectures in [`arch::ModelConfig`].
+
+pub mod arch;
+pub mod backend;
+pub mod checkpoint;
+pub mod cli;
+pub mod cmd_demo;
+pub mod cmd_synth;
+pub mod cmd_train;
+pub mod cmd_translate;
+pub mod run;
+pub mod schedule;
+pub mod train;
+pub mod translate;

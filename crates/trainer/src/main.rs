@@ -1,0 +1,26 @@
+//! `honyaku`: train, compare and run neural machine translators on parallel corpora.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use honyaku::{cli, cmd_demo, cmd_synth, cmd_train, cmd_translate};
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Synth(args) => cmd_synth::run(args),
+        cli::Command::Train(args) => cmd_train::run(args),
+        cli::Command::Translate(args) => cmd_translate::run(args),
+        cli::Command::Demo(args) => cmd_demo::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

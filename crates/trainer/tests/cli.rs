@@ -1,0 +1,204 @@
+//! The `honyaku` binary end to end on the project's own synthetic data: synth → train →
+//! translate, backend interchange of checkpoints, and the errors users see.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn honyaku(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_honyaku"))
+        .args(args)
+        .output()
+        .expect("running honyaku")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = honyaku(args);
+    assert!(
+        out.status.success(),
+        "honyaku {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn synth(dir: &Path, task: &str, pairs: &str) {
+    ok(&[
+        "synth",
+        "--task",
+        task,
+        "--pairs",
+        pairs,
+        "--min-len",
+        "3",
+        "--max-len",
+        "8",
+        "--seed",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+}
+
+fn train_tiny(corpus: &Path, run: &Path, backend: &str, steps: &str) -> Output {
+    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
+    let args = [
+        "train",
+        "--arch",
+        "lstm",
+        "--backend",
+        backend,
+        "--preset",
+        "tiny",
+        "--train-src",
+        &f("train.src"),
+        "--train-tgt",
+        &f("train.tgt"),
+        "--valid-src",
+        &f("valid.src"),
+        "--valid-tgt",
+        &f("valid.tgt"),
+        "--out",
+        run.to_str().unwrap(),
+        "--max-steps",
+        steps,
+        "--max-tokens",
+        "512",
+        "--vocab-size",
+        "200",
+        "--lr",
+        "0.01",
+        "--quiet",
+    ];
+    honyaku(&args)
+}
+
+#[test]
+fn synth_train_translate_end_to_end() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let run = tmp.path().join("run");
+    synth(&corpus, "grammar", "300");
+    let out = train_tiny(&corpus, &run, "flex", "20");
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "checkpoints/last.bpk",
+        "metrics.jsonl",
+    ] {
+        assert!(run.join(file).is_file(), "missing {file}");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert!(metrics.contains("\"kind\":\"valid\""), "{metrics}");
+
+    let input = "the dog sees a cat .\n\nthe big cat eats the fish .\n";
+    let input_file = tmp.path().join("in.txt");
+    std::fs::write(&input_file, input).unwrap();
+    let out = ok(&[
+        "translate",
+        "--run",
+        run.to_str().unwrap(),
+        "--input",
+        input_file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.split_terminator('\n').collect();
+    assert_eq!(lines.len(), 3, "one output line per input line: {text:?}");
+    assert_eq!(
+        lines[1], "",
+        "an empty input line gives an empty output line"
+    );
+}
+
+#[test]
+fn a_checkpoint_trained_on_flex_translates_identically_on_ndarray() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let run = tmp.path().join("run");
+    synth(&corpus, "copy", "200");
+    let out = train_tiny(&corpus, &run, "flex", "150");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let test = corpus.join("test.src");
+    let translate = |backend: &str| {
+        let out = ok(&[
+            "translate",
+            "--run",
+            run.to_str().unwrap(),
+            "--backend",
+            backend,
+            "--input",
+            test.to_str().unwrap(),
+        ]);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let flex = translate("flex");
+    assert!(!flex.trim().is_empty());
+    assert_eq!(flex, translate("ndarray"));
+}
+
+#[test]
+fn an_existing_run_is_not_overwritten() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let run = tmp.path().join("run");
+    synth(&corpus, "copy", "100");
+    assert!(train_tiny(&corpus, &run, "flex", "2").status.success());
+    let again = train_tiny(&corpus, &run, "flex", "2");
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already holds a run"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn user_mistakes_get_clear_errors_without_panics() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let missing = tmp.path().join("nope.de");
+    let other = tmp.path().join("en.txt");
+    std::fs::write(&other, "a\nb\n").unwrap();
+    let out = honyaku(&[
+        "train",
+        "--train-src",
+        missing.to_str().unwrap(),
+        "--train-tgt",
+        other.to_str().unwrap(),
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("nope.de"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let short = tmp.path().join("de.txt");
+    std::fs::write(&short, "x\n").unwrap();
+    let out = honyaku(&[
+        "train",
+        "--train-src",
+        short.to_str().unwrap(),
+        "--train-tgt",
+        other.to_str().unwrap(),
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains('1') && err.contains('2'),
+        "both line counts: {err}"
+    );
+
+    let out = honyaku(&["translate", "--run", tmp.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a Honyaku run"),
+        "{}",
+        stderr(&out)
+    );
+}
