@@ -211,7 +211,7 @@ pub fn context(weights: Tensor<2>, values: Tensor<3>) -> Tensor<2> {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
-    use honyaku_core::search::to_host_rows;
+    use honyaku_core::search::{to_host_floats, to_host_rows};
 
     #[test]
     fn tanh_through_sigmoid_is_tanh() {
@@ -220,8 +220,8 @@ mod tests {
             [-90.0, -5.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 3.0, 90.0],
             &device,
         );
-        let ours = tanh(x.clone()).into_data().to_vec::<f32>().unwrap();
-        let reference = x.tanh().into_data().to_vec::<f32>().unwrap();
+        let ours = to_host_floats(tanh(x.clone()));
+        let reference = to_host_floats(x.tanh());
         for (a, b) in ours.iter().zip(&reference) {
             assert!((a - b).abs() < 2e-7, "{ours:?} vs {reference:?}");
         }

@@ -754,7 +754,12 @@ mod tests {
         let batch = pair_batch(&pairs(), &device);
         for kind in AttentionKind::ALL {
             let started = Instant::now();
-            let (model, losses) = fit(tiny(kind).init(&device), &[batch.clone()], 120, 1e-2);
+            let (model, losses) = fit(
+                tiny(kind).init(&device),
+                std::slice::from_ref(&batch),
+                120,
+                1e-2,
+            );
             let loss = batch_loss(&model, &batch);
             eprintln!(
                 "overfit {kind}: loss {:.3} -> {loss:.4} in {:.1?}",
@@ -779,16 +784,15 @@ mod tests {
 
     #[test]
     fn learns_to_reverse() {
-        let env = |k: &str, d: f64| std::env::var(k).ok().map_or(d, |v| v.parse().unwrap());
-        let TRAIN: usize = env("TRAIN", 32000.0) as usize;
-        let BATCH: usize = env("BATCH", 64.0) as usize;
-        let LR: f64 = env("LR", 1e-2);
-        let KIND: AttentionKind =
-            std::env::var("KIND").map_or(AttentionKind::Bahdanau, |k| k.parse().unwrap());
+        // 375 steps of 64 sentences: 70% at LR, then 30% at LR / 5 (with a fresh Adam) to
+        // settle.
+        const TRAIN: usize = 24_000;
+        const BATCH: usize = 64;
+        const LR: f64 = 1e-2;
         let started = Instant::now();
         let device = Device::flex().autodiff();
         let plain = device.clone().without_autodiff();
-        let mut rng = StdRng::seed_from_u64(env("SEED", 2015.0) as u64);
+        let mut rng = StdRng::seed_from_u64(2015);
         let test: Vec<Vec<u32>> = (0..200).map(|_| sentence(&mut rng)).collect();
         let held_out: HashSet<&Vec<u32>> = test.iter().collect();
         let mut train: Vec<Vec<u32>> = Vec::with_capacity(TRAIN);
@@ -808,20 +812,17 @@ mod tests {
             })
             .collect();
         batches.shuffle(&mut rng);
-        device.seed(env("SEED", 7.0) as u64);
-        let model = tiny(KIND).init(&device);
+        device.seed(7);
+        let model = tiny(AttentionKind::Bahdanau).init(&device);
         let steps = batches.len();
-        let split = (steps as f64 * env("SPLIT", 1.0)) as usize;
+        let split = steps * 7 / 10;
         let (model, mut losses) = fit(model, &batches[..split], split, LR);
-        let (model, more) = if split < steps { fit(model, &batches[split..], steps - split, LR * env("LR2", 0.2)) } else { (model, vec![]) };
-        losses.extend(more);
+        let (model, settle) = fit(model, &batches[split..], steps - split, LR / 5.0);
+        losses.extend(settle);
         let trained = started.elapsed();
         let model = model.valid();
         let expected: Vec<Vec<u32>> = test.iter().map(|s| reversed(s)).collect();
         let accuracy = exact_match(&model, &source(&test, &plain), &expected);
-        for (i, l) in losses.iter().enumerate().step_by(25) {
-            eprint!("{i}:{l:.3} ");
-        }
         let tail = &losses[steps - 20..];
         eprintln!(
             "reverse: {steps} steps of {BATCH}, loss {:.3} -> {:.4}, trained in {trained:.1?}, \
@@ -833,117 +834,5 @@ mod tests {
             started.elapsed()
         );
         assert!(accuracy >= 0.9, "exact match {accuracy}");
-    }
-}
-
-#[cfg(test)]
-mod profile {
-    use super::*;
-    use honyaku_core::batch::{ids_tensor, mask_tensor};
-    use honyaku_core::loss::sequence_loss;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn profile_steps() {
-        let kind: AttentionKind =
-            std::env::var("KIND").map_or(AttentionKind::Bahdanau, |k| k.parse().unwrap());
-        for ad in [false, true] {
-            let device = if ad {
-                Device::flex().autodiff()
-            } else {
-                Device::flex()
-            };
-            let model = AttentionSeq2SeqConfig::preset(Preset::Tiny, 24, 24)
-                .with_attention(kind)
-                .init(&device);
-            let (b, s) = (64, 14);
-            let ids: Vec<i64> = (0..b * s).map(|i| 4 + (i as i64 * 7) % 20).collect();
-            let batch = TranslationBatch {
-                source: SourceBatch {
-                    src: ids_tensor(ids.clone(), b, s, &device),
-                    src_pad: mask_tensor(vec![false; b * s], b, s, &device),
-                },
-                tgt_in: ids_tensor(ids.clone(), b, s, &device),
-                tgt_out: ids_tensor(ids, b, s, &device),
-                tgt_pad: mask_tensor(vec![false; b * s], b, s, &device),
-            };
-            for _ in 0..2 {
-                let t = Instant::now();
-                let m = model.encode(&batch.source);
-                let _ = m.values.clone().sum().into_scalar::<f32>();
-                let te = t.elapsed();
-                let t = Instant::now();
-                let out = sequence_loss(
-                    model.forward(&batch),
-                    batch.tgt_out.clone(),
-                    batch.tgt_pad.clone(),
-                    0.0,
-                );
-                let _ = out.loss.clone().into_scalar::<f32>();
-                let tf = t.elapsed();
-                let t = Instant::now();
-                if ad {
-                    let _g = out.loss.backward();
-                }
-                eprintln!(
-                    "ad={ad} encode {te:?} forward {tf:?} backward {:?}",
-                    t.elapsed()
-                );
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod profile_ops {
-    use super::*;
-    use burn::tensor::Distribution;
-    use burn::tensor::activation::sigmoid;
-    use std::time::Instant;
-
-    fn time<F: FnMut(Tensor<3>) -> Tensor<3>>(name: &str, x: &Tensor<3>, mut f: F) {
-        let _ = f(x.clone()).sum().into_scalar::<f32>();
-        let t = Instant::now();
-        for _ in 0..20 {
-            let _ = f(x.clone()).sum().into_scalar::<f32>();
-        }
-        let fwd = t.elapsed() / 20;
-        let xa = x.clone().autodiff().require_grad();
-        let t = Instant::now();
-        for _ in 0..20 {
-            let y = f(xa.clone()).sum();
-            let _ = y.backward();
-        }
-        eprintln!("{name}: fwd {fwd:?} fwd+bwd(ad) {:?}", t.elapsed() / 20);
-    }
-
-    #[test]
-    #[ignore]
-    fn profile_ops() {
-        let d = Device::flex();
-        let x = Tensor::<3>::random([64, 30, 512], Distribution::Normal(0.0, 1.0), &d);
-        let small = Tensor::<3>::random([64, 14, 128], Distribution::Normal(0.0, 1.0), &d);
-        let q = Tensor::<3>::random([64, 1, 128], Distribution::Normal(0.0, 1.0), &d);
-        let v = LinearConfig::new(128, 1).with_bias(false).init(&d);
-        time("s: copy", &small, |x| x.mul_scalar(1.0));
-        time("s: bcast add", &small, |x| x + q.clone());
-        time("s: tanh", &small, |x| x.tanh());
-        time("s: ours", &small, crate::attention::tanh);
-        time("s: linear", &small, |x| v.forward(x));
-        time("s: all", &small, |x| v.forward(crate::attention::tanh(x + q.clone())));
-        time("copy", &x, |x| x.mul_scalar(1.0));
-        time("tanh", &x, |x| x.tanh());
-        time("2sig(2x)-1", &x, |x| {
-            sigmoid(x.mul_scalar(2.0)).mul_scalar(2.0).sub_scalar(1.0)
-        });
-        time("1-2/(1+exp(2x))", &x, |x| {
-            x.mul_scalar(2.0)
-                .exp()
-                .add_scalar(1.0)
-                .recip()
-                .mul_scalar(-2.0)
-                .add_scalar(1.0)
-        });
     }
 }

@@ -48,6 +48,27 @@ impl LstmSeq2SeqConfig {
         }
     }
 
+    /// Checks the dimensions, with a message a user can act on.
+    pub fn validate(&self) -> Result<(), String> {
+        let sizes = [
+            ("src_vocab", self.src_vocab),
+            ("tgt_vocab", self.tgt_vocab),
+            ("d_embed", self.d_embed),
+            ("d_hidden", self.d_hidden),
+            ("n_layers", self.n_layers),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("lstm: {name} must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "lstm: dropout must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        Ok(())
+    }
+
     /// Builds the model.
     pub fn init(&self, device: &Device) -> LstmSeq2Seq {
         let stack = |d_input| {

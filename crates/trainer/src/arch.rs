@@ -1,24 +1,56 @@
-//! The architecture as a typed config enum, matched in exactly one place ([`ModelConfig::run`]).
+//! The architecture as a typed config enum, matched in exactly one place per question
+//! ([`ModelConfig::run`] builds the model; the others read its config).
 
 use burn::prelude::*;
 use clap::ValueEnum;
+use honyaku_attention::{AttentionKind, AttentionSeq2SeqConfig};
 use honyaku_core::{Preset, Seq2Seq};
 use honyaku_lstm::LstmSeq2SeqConfig;
 use serde::{Deserialize, Serialize};
 
 /// The architectures `--arch` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// Multi-layer LSTM encoder-decoder without attention (Sutskever et al. 2014).
     Lstm,
+    /// Bidirectional LSTM encoder, LSTM decoder with attention (Bahdanau 2015 / Luong 2015).
+    Attention,
+}
+
+impl Arch {
+    /// Every architecture, in the order reports list them.
+    pub const ALL: [Arch; 2] = [Arch::Lstm, Arch::Attention];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lstm => "lstm",
+            Self::Attention => "attention",
+        }
+    }
 }
 
 impl std::fmt::Display for Arch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Lstm => "lstm",
-        })
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Arch {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name() == s.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|a| a.name()).collect();
+                format!(
+                    "unknown architecture '{s}' (expected one of {})",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -29,6 +61,8 @@ impl std::fmt::Display for Arch {
 pub enum ModelConfig {
     /// See [`LstmSeq2SeqConfig`].
     Lstm(LstmSeq2SeqConfig),
+    /// See [`AttentionSeq2SeqConfig`].
+    Attention(AttentionSeq2SeqConfig),
 }
 
 /// Work to do with a model whose architecture is only known at run time. Implemented by
@@ -45,6 +79,9 @@ impl ModelConfig {
     pub fn preset(arch: Arch, preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
         match arch {
             Arch::Lstm => Self::Lstm(LstmSeq2SeqConfig::preset(preset, src_vocab, tgt_vocab)),
+            Arch::Attention => {
+                Self::Attention(AttentionSeq2SeqConfig::preset(preset, src_vocab, tgt_vocab))
+            }
         }
     }
 
@@ -52,13 +89,7 @@ impl ModelConfig {
     pub fn arch(&self) -> Arch {
         match self {
             Self::Lstm(_) => Arch::Lstm,
-        }
-    }
-
-    /// Vocabulary sizes `(source, target)` the model was built for.
-    pub fn vocab_sizes(&self) -> (usize, usize) {
-        match self {
-            Self::Lstm(c) => (c.src_vocab, c.tgt_vocab),
+            Self::Attention(_) => Arch::Attention,
         }
     }
 
@@ -70,32 +101,39 @@ impl ModelConfig {
                 tgt_vocab,
                 ..c
             }),
+            Self::Attention(c) => Self::Attention(AttentionSeq2SeqConfig {
+                src_vocab,
+                tgt_vocab,
+                ..c
+            }),
+        }
+    }
+
+    /// Sets the attention function; only the attention architecture has one.
+    pub fn with_attention_kind(self, kind: AttentionKind) -> Result<Self, String> {
+        match self {
+            Self::Attention(c) => Ok(Self::Attention(c.with_attention(kind))),
+            other => Err(format!(
+                "--attention applies to --arch attention, not to {}",
+                other.arch()
+            )),
         }
     }
 
     /// Checks the dimensions, with a message a user can act on.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Self::Lstm(c) => {
-                if c.n_layers == 0 || c.d_hidden == 0 || c.d_embed == 0 {
-                    return Err("lstm: n_layers, d_hidden and d_embed must be at least 1".into());
-                }
-                if !(0.0..1.0).contains(&c.dropout) {
-                    return Err(format!(
-                        "lstm: dropout must be in [0, 1), got {}",
-                        c.dropout
-                    ));
-                }
-                Ok(())
-            }
+            Self::Lstm(c) => c.validate(),
+            Self::Attention(c) => c.validate(),
         }
     }
 
-    /// Builds the model on `device` and hands it to `task`: the one place that matches on the
-    /// architecture.
+    /// Builds the model on `device` and hands it to `task`: the one place that turns a config
+    /// into a typed model.
     pub fn run<T: ModelTask>(&self, device: &Device, task: T) -> T::Output {
         match self {
             Self::Lstm(c) => task.run(c.init(device)),
+            Self::Attention(c) => task.run(c.init(device)),
         }
     }
 }

@@ -6,8 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use honyaku_core::Preset;
 use honyaku_data::synth::SynthTask;
 
+use honyaku_attention::AttentionKind;
+use honyaku_eval::BleuTokenizer;
+
 use crate::arch::Arch;
 use crate::backend::Backend;
+use crate::run::SelectMetric;
 use crate::schedule::ScheduleKind;
 
 /// Train, compare and run neural machine translators on parallel corpora.
@@ -26,8 +30,65 @@ pub enum Command {
     Train(TrainArgs),
     /// Translate lines (stdin to stdout by default) with a trained run.
     Translate(TranslateArgs),
+    /// Score translations with sacreBLEU-exact BLEU and chrF, per length bucket, or compare
+    /// two systems by paired bootstrap resampling.
+    Evaluate(EvaluateArgs),
     /// Synthesize a toy corpus, train on it and translate: the README's first command.
     Demo(DemoArgs),
+}
+
+/// A metric `evaluate` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalMetric {
+    Bleu,
+    Chrf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Hypothesis file; give it twice to compare two systems (paired bootstrap).
+    #[arg(long)]
+    pub hyp: Vec<PathBuf>,
+    /// Reference file, one line per hypothesis line.
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// Translate this test source with --run and score the result.
+    #[arg(long)]
+    pub src: Option<PathBuf>,
+    /// Run directory to translate --src with.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// BLEU tokenizer, as sacreBLEU: 13a, intl, char or none.
+    #[arg(long, default_value = "13a", value_parser = parse_tokenizer)]
+    pub tokenize: BleuTokenizer,
+    /// Lowercase before scoring.
+    #[arg(long)]
+    pub lowercase: bool,
+    /// Metrics to report.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "bleu,chrf")]
+    pub metrics: Vec<EvalMetric>,
+    /// Print one JSON object (scores on the 0-100 scale).
+    #[arg(long)]
+    pub json: bool,
+    /// Beam size for --run (1 = greedy).
+    #[arg(long, default_value_t = 5)]
+    pub beam: usize,
+    /// Length penalty for --run.
+    #[arg(long, default_value_t = 0.6)]
+    pub alpha: f32,
+    /// Backend for --run.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Token budget per batch for --run.
+    #[arg(long, default_value_t = 4096)]
+    pub max_tokens: usize,
+    /// Also write the translations of --run here.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_tokenizer(s: &str) -> Result<BleuTokenizer, String> {
+    s.parse().map_err(|e| format!("{e}"))
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +139,10 @@ fn parse_task(s: &str) -> Result<SynthTask, String> {
     s.parse().map_err(|e| format!("{e}"))
 }
 
+fn parse_attention(s: &str) -> Result<AttentionKind, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
 fn parse_preset(s: &str) -> Result<Preset, String> {
     s.parse()
 }
@@ -94,6 +159,9 @@ pub struct TrainArgs {
     /// Architecture.
     #[arg(long, value_enum, default_value_t = Arch::Lstm)]
     pub arch: Arch,
+    /// Attention function of `--arch attention`: bahdanau, luong-dot or luong-general.
+    #[arg(long, value_parser = parse_attention)]
+    pub attention: Option<AttentionKind>,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
@@ -166,6 +234,21 @@ pub struct TrainArgs {
     /// Lowercase the text before tokenizing.
     #[arg(long)]
     pub lowercase: bool,
+    /// Stop after this many minutes of wall time.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Validate every N updates (default: after every epoch).
+    #[arg(long)]
+    pub valid_every: Option<usize>,
+    /// The validation metric that picks the best checkpoint and drives early stopping.
+    #[arg(long, value_enum)]
+    pub early_stop_metric: Option<SelectMetric>,
+    /// Stop after N validations without improvement.
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Validate by loss only, without decoding the validation set.
+    #[arg(long)]
+    pub no_valid_bleu: bool,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -188,4 +271,13 @@ pub struct TranslateArgs {
     /// Token budget per batch.
     #[arg(long, default_value_t = 4096)]
     pub max_tokens: usize,
+    /// Beam size (1 = greedy).
+    #[arg(long, default_value_t = 5)]
+    pub beam: usize,
+    /// Hypotheses per input; above 1, output is Moses n-best: `index ||| text ||| score`.
+    #[arg(long, default_value_t = 1)]
+    pub nbest: usize,
+    /// Length penalty exponent (GNMT): 0 ranks by log-probability, larger favours longer.
+    #[arg(long, default_value_t = 0.6)]
+    pub alpha: f32,
 }

@@ -26,6 +26,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let run_dir = args.out.join("lstm");
     cmd_train::run(TrainArgs {
         arch: Arch::Lstm,
+        attention: None,
         backend: args.backend,
         train_src: Some(file("train.src")),
         train_tgt: Some(file("train.tgt")),
@@ -50,6 +51,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         subword: None,
         separate_vocab: false,
         lowercase: false,
+        max_minutes: None,
+        valid_every: None,
+        early_stop_metric: None,
+        patience: None,
+        no_valid_bleu: false,
         quiet: false,
     })?;
     let hyp = args.out.join("test.hyp");
@@ -59,6 +65,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         input: Some(file("test.src")),
         output: Some(hyp.clone()),
         max_tokens: 4096,
+        beam: 5,
+        nbest: 1,
+        alpha: 0.6,
     })?;
     summarize(&file("test.src"), &file("test.tgt"), &hyp)?;
     println!(

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use honyaku_data::batcher::{Batcher, BatcherConfig, HostBatch};
+use honyaku_data::batcher::{Batcher, BatcherConfig};
 use honyaku_data::clean::{CleanConfig, clean};
 use honyaku_data::corpus::{CorpusSource, read_parallel};
 use honyaku_data::tokenizer::{SubwordModel, Tokenizers};
@@ -14,6 +14,7 @@ use crate::arch::ModelConfig;
 use crate::cli::{SubwordArg, TrainArgs};
 use crate::run::{DataConfig, RunConfig, RunDir, TrainConfig};
 use crate::train::TrainJob;
+use crate::validation::ValidSet;
 
 /// What a `--config` file may hold; every section is optional and unknown fields are refused.
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +31,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let train = train_config(&args, file.train.unwrap_or_default());
     train.validate()?;
     let data = data_config(&args, file.data.unwrap_or_default());
+    // Checked before anything is read or written; the vocabulary sizes come later.
+    let model = model_config(&args, file.model)?;
 
     let source = corpus_source(&args)?;
     let cleaned = clean(source.read()?, &clean_config(&data))?;
@@ -41,11 +44,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     tokenizers.save_dir(&run.root)?;
     let (src_vocab, tgt_vocab) = (tokenizers.src.vocab_size(), tokenizers.tgt.vocab_size());
 
-    let model = match file.model {
-        Some(m) => m.with_vocab(src_vocab, tgt_vocab),
-        None => ModelConfig::preset(args.arch, args.preset, src_vocab, tgt_vocab),
-    };
-    model.validate().map_err(anyhow::Error::msg)?;
+    let model = model.with_vocab(src_vocab, tgt_vocab);
     let config = RunConfig {
         model,
         train,
@@ -63,7 +62,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             seed: config.train.seed,
         },
     )?;
-    let valid = valid_batches(&args, &tokenizers, &config)?;
+    let valid = valid_set(&args, &tokenizers, &config)?;
     let device = args.backend.train_device()?;
     device.seed(config.train.seed);
     eprintln!(
@@ -79,7 +78,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             config: &config.train,
             run: &run,
             batcher: &batcher,
-            valid: &valid,
+            valid: valid.as_ref(),
             device: device.clone(),
             quiet: args.quiet,
         },
@@ -91,12 +90,27 @@ pub fn run(args: TrainArgs) -> Result<()> {
         summary.tokens_per_second,
         summary.parameters,
         summary
-            .best_valid_loss
-            .map(|l| format!(", best valid loss {l:.3} (perplexity {:.2})", l.exp()))
+            .best
+            .as_ref()
+            .map(|b| format!("; best {b}"))
             .unwrap_or_default()
     );
     eprintln!("run written to {}", run.root.display());
     Ok(())
+}
+
+/// The model configuration from the config file or the preset, with flag overrides, checked.
+fn model_config(args: &TrainArgs, file: Option<ModelConfig>) -> Result<ModelConfig> {
+    let mut model = file.unwrap_or_else(|| ModelConfig::preset(args.arch, args.preset, 1, 1));
+    if let Some(kind) = args.attention {
+        model = model
+            .with_attention_kind(kind)
+            .map_err(anyhow::Error::msg)?;
+    }
+    model
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
+    Ok(model)
 }
 
 fn load_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -136,6 +150,21 @@ fn train_config(args: &TrainArgs, mut c: TrainConfig) -> TrainConfig {
     }
     if let Some(v) = args.label_smoothing {
         c.label_smoothing = v;
+    }
+    if args.max_minutes.is_some() {
+        c.max_minutes = args.max_minutes;
+    }
+    if args.valid_every.is_some() {
+        c.valid_every = args.valid_every;
+    }
+    if let Some(m) = args.early_stop_metric {
+        c.select_metric = m;
+    }
+    if args.patience.is_some() {
+        c.patience = args.patience;
+    }
+    if args.no_valid_bleu {
+        c.valid_bleu = false;
     }
     if let Some(v) = args.seed {
         c.seed = v;
@@ -185,22 +214,34 @@ fn corpus_source(args: &TrainArgs) -> Result<CorpusSource> {
     }
 }
 
-fn valid_batches(
+fn valid_set(
     args: &TrainArgs,
     tokenizers: &Tokenizers,
     config: &RunConfig,
-) -> Result<Vec<HostBatch>> {
+) -> Result<Option<ValidSet>> {
     let (Some(src), Some(tgt)) = (&args.valid_src, &args.valid_tgt) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let pairs = read_parallel(src, tgt)?;
+    let encoded = tokenizers.encode_pairs(&pairs);
+    let sources = if config.train.valid_bleu {
+        encoded.iter().map(|p| p.src.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let batcher = Batcher::new(
-        tokenizers.encode_pairs(&pairs),
+        encoded,
         BatcherConfig {
             max_tokens: config.train.max_tokens,
             shuffle: false,
             seed: 0,
         },
     )?;
-    Ok(batcher.epoch_batches(0).collect())
+    Ok(Some(ValidSet {
+        batches: batcher.epoch_batches(0).collect(),
+        sources,
+        refs: pairs.into_iter().map(|p| p.tgt).collect(),
+        tokenizer: tokenizers.tgt.clone(),
+        max_tokens: config.train.max_tokens,
+    }))
 }

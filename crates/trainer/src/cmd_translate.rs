@@ -1,24 +1,43 @@
 //! `honyaku translate`.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use honyaku_core::SearchConfig;
+use honyaku_core::Hypothesis;
 use honyaku_data::tokenizer::Tokenizers;
 
+use crate::backend::Backend;
 use crate::checkpoint::write_atomic;
 use crate::cli::TranslateArgs;
+use crate::output::write_stdout;
 use crate::run::RunDir;
-use crate::translate::TranslateJob;
+use crate::translate::{Decoding, TranslateJob};
 
-/// Runs `honyaku translate`.
-pub fn run(args: TranslateArgs) -> Result<()> {
-    let run = RunDir::open(&args.run)?;
+/// Translations of a list of lines.
+pub struct Translations {
+    /// Per input line, its hypotheses (best first).
+    pub hyps: Vec<Vec<Hypothesis>>,
+    /// Per input line, the detokenized best hypothesis ("" for an empty input line).
+    pub best: Vec<String>,
+    /// The run's tokenizers.
+    pub tokenizers: Tokenizers,
+}
+
+/// Loads a run and translates `lines` with it: the shared path of `translate`, `evaluate` and
+/// `compare`. Lines longer than the run's maximum length are truncated with a warning.
+pub fn translate_lines(
+    run_dir: &Path,
+    backend: Backend,
+    lines: &[String],
+    decoding: Decoding,
+    max_tokens: usize,
+) -> Result<Translations> {
+    let run = RunDir::open(run_dir)?;
     let config = run.load_config()?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
     let checkpoint = run.inference_checkpoint()?;
-    let lines = read_input(&args)?;
     let max_len = config.data.max_len;
     let mut truncated = 0usize;
     let sources: Vec<Vec<u32>> = lines
@@ -33,31 +52,69 @@ pub fn run(args: TranslateArgs) -> Result<()> {
         })
         .collect();
     if truncated > 0 {
-        eprintln!("warning: {truncated} input line(s) longer than {max_len} tokens were truncated");
+        eprintln!(
+            "warning: {truncated} input line(s) longer than {max_len} tokens were truncated to \
+             {max_len} tokens"
+        );
     }
-    let device = args.backend.device()?;
+    let device = backend.device()?;
     let hyps = config.model.run(
         &device,
         TranslateJob {
             checkpoint: &checkpoint,
             device: device.clone(),
             sources: &sources,
-            max_tokens: args.max_tokens,
-            search: SearchConfig::default(),
+            max_tokens,
+            decoding,
         },
     )?;
-    let mut text = String::new();
-    for (line, hyp) in lines.iter().zip(&hyps) {
-        if !line.trim().is_empty() {
-            text.push_str(&tokenizers.tgt.decode(&hyp.tokens));
-        }
-        text.push('\n');
-    }
-    write_output(&args, &text)
+    let best = lines
+        .iter()
+        .zip(&hyps)
+        .map(|(line, h)| {
+            if line.trim().is_empty() {
+                String::new()
+            } else {
+                tokenizers.tgt.decode(&h[0].tokens)
+            }
+        })
+        .collect();
+    Ok(Translations {
+        hyps,
+        best,
+        tokenizers,
+    })
 }
 
-fn read_input(args: &TranslateArgs) -> Result<Vec<String>> {
-    let (name, reader): (String, Box<dyn Read>) = match &args.input {
+/// Runs `honyaku translate`.
+pub fn run(args: TranslateArgs) -> Result<()> {
+    let lines = read_input(args.input.as_deref())?;
+    let decoding = Decoding::new(args.beam, args.nbest, args.alpha);
+    let out = translate_lines(&args.run, args.backend, &lines, decoding, args.max_tokens)?;
+    let mut text = String::new();
+    if args.nbest <= 1 {
+        for line in &out.best {
+            text.push_str(line);
+            text.push('\n');
+        }
+    } else {
+        // Moses n-best format: index ||| translation ||| score
+        for (i, hyps) in out.hyps.iter().enumerate() {
+            for h in hyps {
+                let words = out.tokenizers.tgt.decode(&h.tokens);
+                text.push_str(&format!("{i} ||| {words} ||| {:.4}\n", h.score));
+            }
+        }
+    }
+    match &args.output {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => write_stdout(&text),
+    }
+}
+
+/// Reads lines from a file or stdin; invalid UTF-8 is an error naming the line.
+pub fn read_input(path: Option<&Path>) -> Result<Vec<String>> {
+    let (name, reader): (String, Box<dyn Read>) = match path {
         Some(path) => (
             path.display().to_string(),
             Box::new(
@@ -69,23 +126,17 @@ fn read_input(args: &TranslateArgs) -> Result<Vec<String>> {
     let mut lines = Vec::new();
     for (i, line) in BufReader::new(reader).split(b'\n').enumerate() {
         let bytes = line.with_context(|| format!("reading {name}"))?;
-        let mut text = String::from_utf8(bytes)
-            .map_err(|e| anyhow!("{name} line {}: invalid UTF-8 ({e})", i + 1))?;
+        let mut text = String::from_utf8(bytes).map_err(|e| {
+            anyhow!(
+                "{name} line {}: invalid UTF-8 at byte {}",
+                i + 1,
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         if text.ends_with('\r') {
             text.pop();
         }
         lines.push(text);
     }
     Ok(lines)
-}
-
-fn write_output(args: &TranslateArgs, text: &str) -> Result<()> {
-    match &args.output {
-        Some(path) => write_atomic(path, text.as_bytes()),
-        None => {
-            let mut out = BufWriter::new(io::stdout().lock());
-            out.write_all(text.as_bytes())?;
-            out.flush().context("writing to standard output")
-        }
-    }
 }

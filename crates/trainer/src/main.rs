@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use honyaku::{cli, cmd_demo, cmd_synth, cmd_train, cmd_translate};
+use honyaku::{cli, cmd_demo, cmd_evaluate, cmd_synth, cmd_train, cmd_translate};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         cli::Command::Synth(args) => cmd_synth::run(args),
         cli::Command::Train(args) => cmd_train::run(args),
         cli::Command::Translate(args) => cmd_translate::run(args),
+        cli::Command::Evaluate(args) => cmd_evaluate::run(args),
         cli::Command::Demo(args) => cmd_demo::run(args),
     };
     match result {

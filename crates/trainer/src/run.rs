@@ -38,6 +38,29 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Log training metrics every this many updates.
     pub log_every: usize,
+    /// Stop after this many minutes of wall time (validation included).
+    pub max_minutes: Option<f64>,
+    /// Validate every this many updates (default: at the end of every epoch).
+    pub valid_every: Option<usize>,
+    /// Decode the validation set greedily to report BLEU and chrF.
+    pub valid_bleu: bool,
+    /// The metric that picks the best checkpoint and drives early stopping.
+    pub select_metric: SelectMetric,
+    /// Stop after this many validations without improvement.
+    pub patience: Option<usize>,
+}
+
+/// A validation metric that picks checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SelectMetric {
+    /// BLEU of greedy translations (higher is better).
+    #[default]
+    Bleu,
+    /// chrF of greedy translations (higher is better).
+    Chrf,
+    /// Validation loss (lower is better).
+    Loss,
 }
 
 impl Default for TrainConfig {
@@ -53,6 +76,11 @@ impl Default for TrainConfig {
             clip_norm: Some(1.0),
             seed: 42,
             log_every: 50,
+            max_minutes: None,
+            valid_every: None,
+            valid_bleu: true,
+            select_metric: SelectMetric::Bleu,
+            patience: None,
         }
     }
 }
@@ -80,6 +108,12 @@ impl TrainConfig {
                 "label_smoothing must be in [0, 1), got {}",
                 self.label_smoothing
             );
+        }
+        if self.max_minutes.is_some_and(|m| !(m > 0.0)) {
+            bail!("max_minutes must be positive");
+        }
+        if self.valid_every == Some(0) || self.patience == Some(0) {
+            bail!("valid_every and patience must be at least 1");
         }
         if self.max_steps.is_none() && self.epochs == 0 {
             bail!("epochs must be at least 1 (or give max_steps)");
@@ -218,6 +252,17 @@ impl RunDir {
             self.best_checkpoint().display(),
             self.last_checkpoint().display()
         )
+    }
+
+    /// `summary.json`: what the finished training run reports.
+    pub fn summary_path(&self) -> PathBuf {
+        self.root.join("summary.json")
+    }
+
+    /// Saves `summary.json` atomically.
+    pub fn save_summary<T: Serialize>(&self, summary: &T) -> Result<()> {
+        let json = serde_json::to_string_pretty(summary)?;
+        write_atomic(&self.summary_path(), json.as_bytes())
     }
 
     /// `metrics.jsonl`.

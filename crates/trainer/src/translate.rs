@@ -4,14 +4,57 @@ use std::path::Path;
 
 use anyhow::Result;
 use burn::prelude::*;
-use honyaku_core::{Hypothesis, SearchConfig, Seq2Seq, greedy_search};
+use honyaku_core::{BeamConfig, Hypothesis, SearchConfig, Seq2Seq, beam_search, greedy_search};
 use honyaku_data::batcher::inference_batches;
 
 use crate::arch::ModelTask;
 use crate::checkpoint::load_module;
 
-/// Translates already-encoded source sentences with a checkpoint; returns one hypothesis per
-/// source, in input order.
+/// How to search: greedy, or beam search with n-best lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Decoding {
+    /// One best token at a time.
+    Greedy(SearchConfig),
+    /// Beam search.
+    Beam(BeamConfig),
+}
+
+impl Decoding {
+    /// Greedy for `beam <= 1` (with `nbest` 1), beam search otherwise.
+    pub fn new(beam: usize, nbest: usize, alpha: f32) -> Self {
+        let search = SearchConfig::default();
+        if beam <= 1 && nbest <= 1 {
+            Self::Greedy(search)
+        } else {
+            Self::Beam(BeamConfig {
+                beam: beam.max(nbest),
+                nbest,
+                alpha,
+                search,
+            })
+        }
+    }
+
+    /// Keep the attention weights of every generated token.
+    pub fn with_attention(self) -> Self {
+        match self {
+            Self::Greedy(s) => Self::Greedy(SearchConfig {
+                keep_attention: true,
+                ..s
+            }),
+            Self::Beam(b) => Self::Beam(BeamConfig {
+                search: SearchConfig {
+                    keep_attention: true,
+                    ..b.search
+                },
+                ..b
+            }),
+        }
+    }
+}
+
+/// Translates already-encoded source sentences with a checkpoint; returns the hypotheses of
+/// each source (best first), in input order.
 pub struct TranslateJob<'a> {
     /// The checkpoint to load.
     pub checkpoint: &'a Path,
@@ -19,45 +62,65 @@ pub struct TranslateJob<'a> {
     pub device: Device,
     /// Source ids (no specials), one entry per input line.
     pub sources: &'a [Vec<u32>],
-    /// Token budget per batch.
+    /// Token budget per batch (beams count: a batch holds `max_tokens / beam` source tokens).
     pub max_tokens: usize,
     /// Search settings.
-    pub search: SearchConfig,
+    pub decoding: Decoding,
 }
 
 impl ModelTask for TranslateJob<'_> {
-    type Output = Result<Vec<Hypothesis>>;
+    type Output = Result<Vec<Vec<Hypothesis>>>;
 
-    fn run<M: Seq2Seq>(self, model: M) -> Result<Vec<Hypothesis>> {
+    fn run<M: Seq2Seq>(self, model: M) -> Result<Vec<Vec<Hypothesis>>> {
         let model = load_module(model, self.checkpoint)?;
-        translate_loaded(
+        Ok(translate_loaded(
             &model,
             self.sources,
             self.max_tokens,
-            &self.search,
+            &self.decoding,
             &self.device,
-        )
+        ))
     }
 }
 
-/// Translates with a loaded model: batches sorted by length, results in input order.
+/// Translates with a loaded model: batches sorted by length, results in input order. Empty
+/// sources get an empty hypothesis without running the model.
 pub fn translate_loaded<M: Seq2Seq>(
     model: &M,
     sources: &[Vec<u32>],
     max_tokens: usize,
-    search: &SearchConfig,
+    decoding: &Decoding,
     device: &Device,
-) -> Result<Vec<Hypothesis>> {
-    let mut out: Vec<Option<Hypothesis>> = vec![None; sources.len()];
-    for batch in inference_batches(sources, max_tokens) {
+) -> Vec<Vec<Hypothesis>> {
+    let mut out: Vec<Vec<Hypothesis>> = vec![Vec::new(); sources.len()];
+    let budget = match decoding {
+        Decoding::Greedy(_) => max_tokens,
+        Decoding::Beam(b) => (max_tokens / b.beam.max(1)).max(1),
+    };
+    let order: Vec<usize> = (0..sources.len())
+        .filter(|&i| !sources[i].is_empty())
+        .collect();
+    let non_empty: Vec<Vec<u32>> = order.iter().map(|&i| sources[i].clone()).collect();
+    for batch in inference_batches(&non_empty, budget) {
         let source = batch.to_source(device);
-        let hyps = greedy_search(model, &source, search);
-        for (hyp, &index) in hyps.into_iter().zip(&batch.indices) {
-            out[index] = Some(hyp);
+        let hyps: Vec<Vec<Hypothesis>> = match decoding {
+            Decoding::Greedy(search) => greedy_search(model, &source, search)
+                .into_iter()
+                .map(|h| vec![h])
+                .collect(),
+            Decoding::Beam(beam) => beam_search(model, &source, beam),
+        };
+        for (hyps, &index) in hyps.into_iter().zip(&batch.indices) {
+            out[order[index]] = hyps;
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|h| h.expect("every input translated"))
-        .collect())
+    for hyps in out.iter_mut().filter(|h| h.is_empty()) {
+        hyps.push(Hypothesis {
+            tokens: Vec::new(),
+            score: 0.0,
+            finished: true,
+            attention: None,
+        });
+    }
+    out
 }
