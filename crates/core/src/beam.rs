@@ -387,7 +387,10 @@ mod tests {
         }
     }
 
-    fn plan(entries: &[(usize, &[u32], &[(u32, f32)])]) {
+    /// `(sentence, prefix, distribution)` rows of a plan.
+    type PlanRow<'a> = (usize, &'a [u32], &'a [(u32, f32)]);
+
+    fn plan(entries: &[PlanRow]) {
         PLAN.with(|p| {
             *p.borrow_mut() = entries
                 .iter()

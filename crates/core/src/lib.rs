@@ -4,6 +4,7 @@
 //! Training, translation and search are written once against [`Seq2Seq`]; nothing here knows
 //! which architecture it drives.
 
+pub mod activation;
 pub mod batch;
 pub mod beam;
 pub mod loss;

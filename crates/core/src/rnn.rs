@@ -9,7 +9,9 @@
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::sigmoid;
+
+use crate::activation::tanh;
 
 /// Configuration of one [`LstmLayer`].
 #[derive(Config, Debug)]

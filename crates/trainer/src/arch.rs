@@ -6,6 +6,7 @@ use clap::ValueEnum;
 use honyaku_attention::{AttentionKind, AttentionSeq2SeqConfig};
 use honyaku_core::{Preset, Seq2Seq};
 use honyaku_lstm::LstmSeq2SeqConfig;
+use honyaku_transformer::TransformerConfig;
 use serde::{Deserialize, Serialize};
 
 /// The architectures `--arch` offers.
@@ -16,17 +17,20 @@ pub enum Arch {
     Lstm,
     /// Bidirectional LSTM encoder, LSTM decoder with attention (Bahdanau 2015 / Luong 2015).
     Attention,
+    /// Encoder-decoder Transformer (Vaswani et al. 2017).
+    Transformer,
 }
 
 impl Arch {
     /// Every architecture, in the order reports list them.
-    pub const ALL: [Arch; 2] = [Arch::Lstm, Arch::Attention];
+    pub const ALL: [Arch; 3] = [Arch::Lstm, Arch::Attention, Arch::Transformer];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Self::Lstm => "lstm",
             Self::Attention => "attention",
+            Self::Transformer => "transformer",
         }
     }
 }
@@ -63,6 +67,8 @@ pub enum ModelConfig {
     Lstm(LstmSeq2SeqConfig),
     /// See [`AttentionSeq2SeqConfig`].
     Attention(AttentionSeq2SeqConfig),
+    /// See [`TransformerConfig`].
+    Transformer(TransformerConfig),
 }
 
 /// Work to do with a model whose architecture is only known at run time. Implemented by
@@ -82,6 +88,9 @@ impl ModelConfig {
             Arch::Attention => {
                 Self::Attention(AttentionSeq2SeqConfig::preset(preset, src_vocab, tgt_vocab))
             }
+            Arch::Transformer => {
+                Self::Transformer(TransformerConfig::preset(preset, src_vocab, tgt_vocab))
+            }
         }
     }
 
@@ -90,6 +99,7 @@ impl ModelConfig {
         match self {
             Self::Lstm(_) => Arch::Lstm,
             Self::Attention(_) => Arch::Attention,
+            Self::Transformer(_) => Arch::Transformer,
         }
     }
 
@@ -102,6 +112,11 @@ impl ModelConfig {
                 ..c
             }),
             Self::Attention(c) => Self::Attention(AttentionSeq2SeqConfig {
+                src_vocab,
+                tgt_vocab,
+                ..c
+            }),
+            Self::Transformer(c) => Self::Transformer(TransformerConfig {
                 src_vocab,
                 tgt_vocab,
                 ..c
@@ -125,6 +140,7 @@ impl ModelConfig {
         match self {
             Self::Lstm(c) => c.validate(),
             Self::Attention(c) => c.validate(),
+            Self::Transformer(c) => c.validate(),
         }
     }
 
@@ -134,6 +150,7 @@ impl ModelConfig {
         match self {
             Self::Lstm(c) => task.run(c.init(device)),
             Self::Attention(c) => task.run(c.init(device)),
+            Self::Transformer(c) => task.run(c.init(device)),
         }
     }
 }

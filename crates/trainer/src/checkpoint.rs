@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
 use burn::module::Module;
+use burn::optim::ModuleOptimizer;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 
@@ -61,4 +62,23 @@ pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M> {
             path.display()
         )
     })
+}
+
+/// Saves the optimizer state (Adam moments and step counts, keyed by parameter id) to `path`
+/// atomically.
+pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
+    let bytes = optim
+        .to_record()
+        .into_bytes()
+        .map_err(|e| anyhow!("serialising the optimizer state: {e}"))?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads the optimizer state of [`save_optimizer`] into `optim`.
+pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
+    let bytes =
+        fs::read(path).with_context(|| format!("reading optimizer state {}", path.display()))?;
+    optim
+        .from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| anyhow!("optimizer state {} is damaged: {e}", path.display()))
 }

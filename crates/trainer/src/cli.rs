@@ -11,6 +11,7 @@ use honyaku_eval::BleuTokenizer;
 
 use crate::arch::Arch;
 use crate::backend::Backend;
+use crate::report::Lang;
 use crate::run::SelectMetric;
 use crate::schedule::ScheduleKind;
 
@@ -23,18 +24,101 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Write a synthetic parallel corpus (copy, reverse or a toy English→Japanese grammar).
     Synth(SynthArgs),
     /// Train a translator and write a run directory.
     Train(TrainArgs),
+    /// Average the last N step checkpoints of a run into checkpoints/averaged.bpk.
+    Average(AverageArgs),
     /// Translate lines (stdin to stdout by default) with a trained run.
     Translate(TranslateArgs),
     /// Score translations with sacreBLEU-exact BLEU and chrF, per length bucket, or compare
     /// two systems by paired bootstrap resampling.
     Evaluate(EvaluateArgs),
-    /// Synthesize a toy corpus, train on it and translate: the README's first command.
+    /// Train several architectures on the same data and budget; write a report with plots.
+    Compare(CompareArgs),
+    /// Draw the attention of a run's translation of one sentence as a heatmap.
+    Attention(AttentionArgs),
+    /// Synthesize a toy corpus, compare the architectures on it: the README's first command.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Architectures to compare, comma separated.
+    #[arg(long, value_delimiter = ',', value_parser = parse_arch, default_value = "lstm,attention")]
+    pub archs: Vec<Arch>,
+    /// Training source file.
+    #[arg(long)]
+    pub train_src: PathBuf,
+    /// Training target file.
+    #[arg(long)]
+    pub train_tgt: PathBuf,
+    /// Validation source file.
+    #[arg(long)]
+    pub valid_src: PathBuf,
+    /// Validation target file.
+    #[arg(long)]
+    pub valid_tgt: PathBuf,
+    /// Test source file.
+    #[arg(long)]
+    pub test_src: PathBuf,
+    /// Test target file.
+    #[arg(long)]
+    pub test_tgt: PathBuf,
+    /// Output directory: shared tokenizer, one run per architecture, report and plots.
+    /// Rerunning with the same directory skips finished architectures.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Wall-time budget per architecture, in minutes.
+    #[arg(long, conflicts_with = "epochs")]
+    pub budget_minutes: Option<f64>,
+    /// Epochs per architecture (default 10 when no budget is given).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Model size for every architecture.
+    #[arg(long, value_parser = parse_preset, default_value = "small")]
+    pub preset: Preset,
+    /// Language of the report: en or ja.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Subword vocabulary size of the shared tokenizer.
+    #[arg(long, default_value_t = 8000)]
+    pub vocab_size: usize,
+    /// Token budget per batch.
+    #[arg(long, default_value_t = 4096)]
+    pub max_tokens: usize,
+    /// Validate every N updates (default: every epoch).
+    #[arg(long)]
+    pub valid_every: Option<usize>,
+    /// Seed of every run.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse()
+}
+
+#[derive(Debug, Args)]
+pub struct AttentionArgs {
+    /// Run directory of an attention or transformer model.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// The sentence to translate.
+    #[arg(long)]
+    pub text: String,
+    /// Output file (PNG; an SVG is written beside it).
+    #[arg(long, default_value = "attention.png")]
+    pub out: PathBuf,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
 }
 
 /// A metric `evaluate` reports.
@@ -88,29 +172,36 @@ pub struct EvaluateArgs {
 }
 
 fn parse_tokenizer(s: &str) -> Result<BleuTokenizer, String> {
-    s.parse().map_err(|e| format!("{e}"))
+    s.parse()
+        .map_err(|e: honyaku_eval::EvalError| e.to_string())
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Output directory (corpus, run, translations).
+    /// Output directory (corpus, runs, report).
     #[arg(long, default_value = "demo")]
     pub out: PathBuf,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Training pairs of the synthetic corpus.
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 20_000)]
     pub pairs: usize,
     /// Longest source sentence, in words.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 50)]
     pub max_len: usize,
     /// Model size.
-    #[arg(long, value_parser = parse_preset, default_value = "small")]
+    #[arg(long, value_parser = parse_preset, default_value = "tiny")]
     pub preset: Preset,
-    /// Passes over the training data.
-    #[arg(long, default_value_t = 3)]
-    pub epochs: usize,
+    /// Training budget per architecture, minutes.
+    #[arg(long, default_value_t = 2.5)]
+    pub minutes_per_arch: f64,
+    /// Validate every N updates.
+    #[arg(long, default_value_t = 100)]
+    pub valid_every: usize,
+    /// Language of the report: en or ja.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
 }
 
 #[derive(Debug, Args)]
@@ -136,11 +227,12 @@ pub struct SynthArgs {
 }
 
 fn parse_task(s: &str) -> Result<SynthTask, String> {
-    s.parse().map_err(|e| format!("{e}"))
+    s.parse()
+        .map_err(|e: honyaku_data::synth::SynthError| e.to_string())
 }
 
 fn parse_attention(s: &str) -> Result<AttentionKind, String> {
-    s.parse().map_err(|e| format!("{e}"))
+    s.parse()
 }
 
 fn parse_preset(s: &str) -> Result<Preset, String> {
@@ -187,8 +279,13 @@ pub struct TrainArgs {
     #[arg(long, requires = "valid_src")]
     pub valid_tgt: Option<PathBuf>,
     /// Run directory to write.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required_unless_present = "resume")]
+    pub out: Option<PathBuf>,
+    /// Continue the run in this directory from its latest checkpoint (weights, optimizer,
+    /// counters, data position); its config.json is used, other flags are ignored except
+    /// --max-steps/--epochs (to extend the run) and --quiet.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "overwrite", "config"])]
+    pub resume: Option<PathBuf>,
     /// Replace a run that already exists in --out.
     #[arg(long)]
     pub overwrite: bool,
@@ -234,6 +331,10 @@ pub struct TrainArgs {
     /// Lowercase the text before tokenizing.
     #[arg(long)]
     pub lowercase: bool,
+    /// Use the tokenizers saved in this directory (a run, or `compare`'s shared ones) instead
+    /// of training new ones.
+    #[arg(long)]
+    pub tokenizers_from: Option<PathBuf>,
     /// Stop after this many minutes of wall time.
     #[arg(long)]
     pub max_minutes: Option<f64>,
@@ -249,9 +350,31 @@ pub struct TrainArgs {
     /// Validate by loss only, without decoding the validation set.
     #[arg(long)]
     pub no_valid_bleu: bool,
+    /// Save the resumable state every N updates (besides validations and epoch ends).
+    #[arg(long)]
+    pub save_every: Option<usize>,
+    /// Clip the global L2 norm of all gradients to this (0 disables clipping).
+    #[arg(long)]
+    pub clip_norm: Option<f32>,
+    /// Accumulate gradients over N batches per update.
+    #[arg(long)]
+    pub accum: Option<usize>,
+    /// Keep the newest N step checkpoints for `honyaku average`.
+    #[arg(long)]
+    pub keep_checkpoints: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AverageArgs {
+    /// Run directory written by `honyaku train --keep-checkpoints N`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Average the newest N step checkpoints.
+    #[arg(long, default_value_t = 5)]
+    pub last: usize,
 }
 
 #[derive(Debug, Args)]

@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use crate::arch::ModelConfig;
 use crate::cli::{SubwordArg, TrainArgs};
+use crate::resume::{TrainInputs, TrainState, install_interrupt_handler, resume_hint};
 use crate::run::{DataConfig, RunConfig, RunDir, TrainConfig};
-use crate::train::TrainJob;
+use crate::train::{StopReason, TrainJob, TrainSummary};
 use crate::validation::ValidSet;
 
 /// What a `--config` file may hold; every section is optional and unknown fields are refused.
@@ -27,6 +28,9 @@ struct FileConfig {
 
 /// Runs `honyaku train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(dir) = args.resume.clone() {
+        return resume(args, &dir);
+    }
     let file = load_file_config(args.config.as_deref())?;
     let train = train_config(&args, file.train.unwrap_or_default());
     train.validate()?;
@@ -38,9 +42,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let cleaned = clean(source.read()?, &clean_config(&data))?;
     eprintln!("{source}: {}", cleaned.report);
 
-    let run = RunDir::create(&args.out, args.overwrite)?;
-    eprintln!("training tokenizers ({} pairs)...", cleaned.pairs.len());
-    let tokenizers = Tokenizers::train(&cleaned.pairs, &data.tokenizer)?;
+    let out = args
+        .out
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("give the run directory to write with --out"))?;
+    let run = RunDir::create(out, args.overwrite)?;
+    let tokenizers = match &args.tokenizers_from {
+        Some(dir) => Tokenizers::load_dir(dir)?,
+        None => {
+            eprintln!("training tokenizers ({} pairs)...", cleaned.pairs.len());
+            Tokenizers::train(&cleaned.pairs, &data.tokenizer)?
+        }
+    };
     tokenizers.save_dir(&run.root)?;
     let (src_vocab, tgt_vocab) = (tokenizers.src.vocab_size(), tokenizers.tgt.vocab_size());
 
@@ -72,6 +85,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         args.backend,
         batcher.num_batches()
     );
+    install_interrupt_handler();
     let summary = config.model.run(
         &device,
         TrainJob {
@@ -81,8 +95,107 @@ pub fn run(args: TrainArgs) -> Result<()> {
             valid: valid.as_ref(),
             device: device.clone(),
             quiet: args.quiet,
+            state: TrainState {
+                inputs: train_inputs(&args),
+                lr_scale: 1.0,
+                ..TrainState::default()
+            },
+            resume: false,
         },
     )?;
+    finish(&summary, &run)
+}
+
+/// `honyaku train --resume RUN_DIR`: the run's own configuration, corpus and tokenizers, and
+/// the loop continued from `train_state.json`.
+fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
+    let run = RunDir::open(dir)?;
+    let mut config = run.load_config()?;
+    let state = TrainState::load(&run)?;
+    if let Some(e) = args.epochs {
+        config.train.epochs = e;
+        config.train.max_steps = None;
+    }
+    if args.max_steps.is_some() {
+        config.train.max_steps = args.max_steps;
+    }
+    config.train.validate()?;
+    run.save_config(&config)?;
+    let inputs = &state.inputs;
+    args.train_src = inputs.train_src.clone();
+    args.train_tgt = inputs.train_tgt.clone();
+    args.train_tsv = inputs.train_tsv.clone();
+    args.src_col = inputs.src_col;
+    args.tgt_col = inputs.tgt_col;
+    args.valid_src = inputs.valid_src.clone();
+    args.valid_tgt = inputs.valid_tgt.clone();
+    let source = corpus_source(&args)?;
+    let cleaned = clean(source.read()?, &clean_config(&config.data))?;
+    let tokenizers = Tokenizers::load_dir(&run.root)?;
+    let batcher = Batcher::new(
+        tokenizers.encode_pairs(&cleaned.pairs),
+        BatcherConfig {
+            max_tokens: config.train.max_tokens,
+            shuffle: true,
+            seed: config.train.seed,
+        },
+    )?;
+    let valid = valid_set(&args, &tokenizers, &config)?;
+    let device = config.backend.train_device()?;
+    device.seed(config.train.seed);
+    eprintln!(
+        "resuming {} at step {} (epoch {}, batch {} of {})",
+        run.root.display(),
+        state.step,
+        state.epoch + 1,
+        state.batch_in_epoch,
+        batcher.num_batches()
+    );
+    install_interrupt_handler();
+    let summary = config.model.run(
+        &device,
+        TrainJob {
+            config: &config.train,
+            run: &run,
+            batcher: &batcher,
+            valid: valid.as_ref(),
+            device: device.clone(),
+            quiet: args.quiet,
+            state,
+            resume: true,
+        },
+    )?;
+    finish(&summary, &run)
+}
+
+/// The corpus paths of `args`, made absolute so that `--resume` works from any directory.
+fn train_inputs(args: &TrainArgs) -> TrainInputs {
+    let abs = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+    };
+    TrainInputs {
+        train_src: abs(&args.train_src),
+        train_tgt: abs(&args.train_tgt),
+        train_tsv: abs(&args.train_tsv),
+        src_col: args.src_col,
+        tgt_col: args.tgt_col,
+        valid_src: abs(&args.valid_src),
+        valid_tgt: abs(&args.valid_tgt),
+    }
+}
+
+/// Reports the end of training; an interrupted run exits with code 130 after saying how to
+/// resume it.
+fn finish(summary: &TrainSummary, run: &RunDir) -> Result<()> {
+    if summary.stop == StopReason::Interrupted {
+        eprintln!(
+            "interrupted at step {}; resume with: {}",
+            summary.steps,
+            resume_hint(&run.root)
+        );
+        std::process::exit(130);
+    }
     eprintln!(
         "done: {} steps in {:.1}s ({:.0} target tokens/s), {} parameters{}",
         summary.steps,
@@ -168,6 +281,18 @@ fn train_config(args: &TrainArgs, mut c: TrainConfig) -> TrainConfig {
     }
     if let Some(v) = args.seed {
         c.seed = v;
+    }
+    if args.save_every.is_some() {
+        c.save_every = args.save_every;
+    }
+    if let Some(v) = args.clip_norm {
+        c.clip_norm = (v > 0.0).then_some(v);
+    }
+    if let Some(v) = args.accum {
+        c.accum = v;
+    }
+    if let Some(v) = args.keep_checkpoints {
+        c.keep_checkpoints = v;
     }
     c
 }

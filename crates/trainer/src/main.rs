@@ -3,15 +3,20 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use honyaku::{cli, cmd_demo, cmd_evaluate, cmd_synth, cmd_train, cmd_translate};
+use honyaku::{
+    cli, cmd_attention, cmd_compare, cmd_demo, cmd_evaluate, cmd_synth, cmd_train, cmd_translate,
+};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Synth(args) => cmd_synth::run(args),
         cli::Command::Train(args) => cmd_train::run(args),
+        cli::Command::Average(args) => honyaku::cmd_average::run(args),
         cli::Command::Translate(args) => cmd_translate::run(args),
         cli::Command::Evaluate(args) => cmd_evaluate::run(args),
+        cli::Command::Compare(args) => cmd_compare::run(args),
+        cli::Command::Attention(args) => cmd_attention::run(args),
         cli::Command::Demo(args) => cmd_demo::run(args),
     };
     match result {

@@ -37,6 +37,9 @@ pub struct MetricLine {
     /// Validation chrF.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chrf: Option<f64>,
+    /// Mean global gradient norm (before clipping) over the logging window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_norm: Option<f64>,
 }
 
 impl MetricLine {
@@ -61,6 +64,7 @@ impl MetricLine {
             lr: Some(lr),
             bleu: None,
             chrf: None,
+            grad_norm: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl MetricLine {
             lr: None,
             bleu: s.bleu,
             chrf: s.chrf,
+            grad_norm: None,
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct TrainConfig {
     pub warmup: usize,
     /// Label smoothing of the loss.
     pub label_smoothing: f64,
-    /// Per-parameter gradient norm clipping (none when absent).
+    /// Clip the global L2 norm of all gradients to this (none when absent).
     pub clip_norm: Option<f32>,
     /// Seed of initialisation, dropout and data order.
     pub seed: u64,
@@ -48,6 +48,15 @@ pub struct TrainConfig {
     pub select_metric: SelectMetric,
     /// Stop after this many validations without improvement.
     pub patience: Option<usize>,
+    /// Save the resumable state (`last.bpk`, optimizer, `train_state.json`) every this many
+    /// updates, besides every validation, epoch end and interrupt.
+    pub save_every: Option<usize>,
+    /// Gradient accumulation: batches per update (the loss is normalised by their target
+    /// tokens together).
+    pub accum: usize,
+    /// Keep the newest N step checkpoints (`checkpoints/step-K.bpk`, one per save) for
+    /// `honyaku average`; 0 keeps none.
+    pub keep_checkpoints: usize,
 }
 
 /// A validation metric that picks checkpoints.
@@ -81,6 +90,9 @@ impl Default for TrainConfig {
             valid_bleu: true,
             select_metric: SelectMetric::Bleu,
             patience: None,
+            save_every: None,
+            accum: 1,
+            keep_checkpoints: 0,
         }
     }
 }
@@ -109,11 +121,14 @@ impl TrainConfig {
                 self.label_smoothing
             );
         }
-        if self.max_minutes.is_some_and(|m| !(m > 0.0)) {
+        if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
         }
-        if self.valid_every == Some(0) || self.patience == Some(0) {
-            bail!("valid_every and patience must be at least 1");
+        if self.valid_every == Some(0) || self.patience == Some(0) || self.save_every == Some(0) {
+            bail!("valid_every, patience and save_every must be at least 1");
+        }
+        if self.accum == 0 {
+            bail!("accum must be at least 1");
         }
         if self.max_steps.is_none() && self.epochs == 0 {
             bail!("epochs must be at least 1 (or give max_steps)");

@@ -4,10 +4,10 @@
 
 use anyhow::Result;
 use honyaku_eval::{BleuOptions, ChrfOptions, EvalError, corpus_bleu, corpus_chrf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Corpus scores with their sacreBLEU signatures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scores {
     /// BLEU, 0-100.
     pub bleu: f64,
@@ -20,7 +20,7 @@ pub struct Scores {
 }
 
 /// Signatures of the two metrics.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Signatures {
     /// BLEU signature.
     pub bleu: String,
@@ -29,7 +29,7 @@ pub struct Signatures {
 }
 
 /// BLEU over the sentences whose source has a given number of words.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LengthBucket {
     /// The bucket, e.g. "11-20".
     pub label: String,

@@ -6,19 +6,21 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use anyhow::{Result, bail};
+use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
 use honyaku_core::{Seq2Seq, sequence_loss};
 use honyaku_data::batcher::{Batcher, HostBatch};
 use indicatif::ProgressBar;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::arch::ModelTask;
-use crate::checkpoint::save_module;
+use crate::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
+use crate::clip::clip_global_norm;
+use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
 use crate::metrics::{MetricLine, MetricsLog, progress_bar};
+use crate::resume::{DivergenceGuard, GuardDecision, TrainState, interrupted, optim_checkpoint};
 use crate::run::{RunDir, TrainConfig};
 use crate::validation::{ValidScores, ValidSet};
 
@@ -36,10 +38,15 @@ pub struct TrainJob<'a> {
     pub device: Device,
     /// Hide the progress bar (tests, logs).
     pub quiet: bool,
+    /// The counters to start from: `TrainState::default()` with `inputs` and `lr_scale: 1.0`
+    /// for a new run, `train_state.json` for a resumed one.
+    pub state: TrainState,
+    /// Continue from `last.bpk`, `last.optim.bpk` and `state` instead of starting afresh.
+    pub resume: bool,
 }
 
 /// Why training stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The configured epochs or steps were done.
@@ -48,10 +55,12 @@ pub enum StopReason {
     TimeBudget,
     /// The validation metric stopped improving for `patience` evaluations.
     EarlyStopped,
+    /// SIGINT or SIGTERM: the state was saved for `--resume`.
+    Interrupted,
 }
 
 /// What a finished training run reports; also saved as `summary.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainSummary {
     /// Updates made.
     pub steps: usize,
@@ -81,6 +90,8 @@ struct Window {
     nll: f64,
     loss_x_tokens: f64,
     tokens: usize,
+    grad_norm_sum: f64,
+    updates: usize,
 }
 
 /// The loop's mutable state.
@@ -94,6 +105,141 @@ struct Progress {
     last_train_loss: f64,
     best: Option<ValidScores>,
     evals_without_gain: usize,
+    batch_in_epoch: usize,
+    elapsed_before: f64,
+    lr_scale: f64,
+    guard: DivergenceGuard,
+}
+
+impl Progress {
+    fn from_state(s: &TrainState) -> Self {
+        Self {
+            step: s.step,
+            epoch: s.epoch,
+            train_tokens: s.train_tokens,
+            train_seconds: s.train_seconds,
+            valid_seconds: s.valid_seconds,
+            window: Window::default(),
+            last_train_loss: s.last_train_loss.unwrap_or(f64::NAN),
+            best: s.best.clone(),
+            evals_without_gain: s.evals_without_gain,
+            batch_in_epoch: s.batch_in_epoch,
+            elapsed_before: s.elapsed_seconds,
+            lr_scale: if s.lr_scale > 0.0 { s.lr_scale } else { 1.0 },
+            guard: DivergenceGuard::with_reloads(s.reloads),
+        }
+    }
+
+    fn elapsed(&self, start: Instant) -> f64 {
+        self.elapsed_before + start.elapsed().as_secs_f64()
+    }
+}
+
+/// The outcome of [`guarded_update`].
+pub struct Update<M> {
+    /// The model, updated or not.
+    pub model: M,
+    /// What the divergence guard decided.
+    pub decision: GuardDecision,
+    /// Global gradient norm before clipping, when the update was made.
+    pub grad_norm: Option<f32>,
+}
+
+/// One guarded optimizer update: a non-finite `loss_value` skips the update (no `optim.step`,
+/// so the weights and the Adam state stay as they are and `grads` are dropped); a finite one
+/// clips `grads` to the global norm `clip_norm` and applies them with learning rate `lr`.
+pub fn guarded_update<M: Module>(
+    model: M,
+    optim: &mut ModuleOptimizer,
+    guard: &mut DivergenceGuard,
+    loss_value: f64,
+    mut grads: GradientsParams,
+    lr: f64,
+    clip_norm: Option<f32>,
+) -> Update<M> {
+    let decision = guard.observe(loss_value);
+    if decision != GuardDecision::Update {
+        return Update {
+            model,
+            decision,
+            grad_norm: None,
+        };
+    }
+    let grad_norm = clip_global_norm(&model, &mut grads, clip_norm);
+    let model = optim.step(lr, model, grads);
+    Update {
+        model,
+        decision,
+        grad_norm: Some(grad_norm),
+    }
+}
+
+/// Loss sums of the micro-batches of one update.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepStats {
+    /// Training loss × target tokens, summed.
+    pub loss_x_tokens: f64,
+    /// Plain negative log-likelihood, summed.
+    pub nll: f64,
+    /// Target tokens.
+    pub tokens: usize,
+}
+
+impl StepStats {
+    /// Training loss per target token (NaN or infinite when any micro-batch's was).
+    pub fn loss(&self) -> f64 {
+        self.loss_x_tokens / self.tokens.max(1) as f64
+    }
+}
+
+/// The gradients of one update over the micro-batches `group` (gradient accumulation): each
+/// batch's per-token loss is weighted by its share of the group's target tokens, so the sum is
+/// the gradient of the per-token loss over all of them, as one batch holding them all would
+/// give. Each micro-batch is back-propagated as soon as it is computed, so only one graph lives
+/// at a time.
+pub fn accumulated_grads<M: Seq2Seq>(
+    model: &M,
+    group: &[HostBatch],
+    device: &Device,
+    label_smoothing: f64,
+) -> (GradientsParams, StepStats) {
+    let total = group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1);
+    let mut acc = GradientsAccumulator::<M>::new();
+    let mut stats = StepStats::default();
+    for host in group {
+        let batch = host.to_batch(device);
+        let out = sequence_loss(
+            model.forward(&batch),
+            batch.tgt_out.clone(),
+            batch.tgt_pad.clone(),
+            label_smoothing,
+        );
+        let values = to_host_floats(Tensor::cat(vec![out.loss.clone(), out.nll_sum.clone()], 0));
+        stats.loss_x_tokens += values[0] as f64 * out.tokens as f64;
+        stats.nll += values[1] as f64;
+        stats.tokens += out.tokens;
+        let loss = if group.len() == 1 {
+            out.loss
+        } else {
+            out.loss
+                .mul_scalar((host.n_tgt_tokens as f64 / total as f64) as f32)
+        };
+        acc.accumulate(model, GradientsParams::from_grads(loss.backward(), model));
+    }
+    (acc.grads(), stats)
+}
+
+/// The device seed of step `step`: dropout masks depend on the step, not on how many steps
+/// this process has made, so a resumed run draws the same ones.
+fn step_seed(seed: u64, step: usize) -> u64 {
+    seed ^ (step as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Adam as training uses it (clipping is global, done by [`clip_global_norm`]).
+pub fn new_optimizer() -> ModuleOptimizer {
+    AdamConfig::new().init()
 }
 
 impl ModelTask for TrainJob<'_> {
@@ -104,61 +250,114 @@ impl ModelTask for TrainJob<'_> {
         let parameters = model.num_params();
         let total_steps = cfg
             .max_steps
-            .unwrap_or(cfg.epochs * self.batcher.num_batches());
-        let mut optim = AdamConfig::new()
-            .with_grad_clipping(cfg.clip_norm.map(GradientClippingConfig::Norm))
-            .init();
+            .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(cfg.accum.max(1)));
+        let mut p = Progress::from_state(&self.state);
+        let mut model = model;
+        let mut optim = new_optimizer();
+        if self.resume {
+            model = load_module(model, &self.run.last_checkpoint())?;
+            optim = load_optimizer(optim, &optim_checkpoint(self.run))?;
+        }
         let bar = progress_bar(total_steps as u64, self.quiet);
+        bar.set_position(p.step as u64);
         let mut log = MetricsLog::open(&self.run.metrics_path())?;
         let start = Instant::now();
-        let mut model = model;
-        let mut p = Progress {
-            step: 0,
-            epoch: 0,
-            train_tokens: 0,
-            train_seconds: 0.0,
-            valid_seconds: 0.0,
-            window: Window::default(),
-            last_train_loss: f64::NAN,
-            best: None,
-            evals_without_gain: 0,
-        };
+        if !self.resume {
+            // The first "last good checkpoint" of the divergence guard, and a valid resume point.
+            self.save_state(&model, &optim, &p, start)?;
+        }
         let stop = 'training: loop {
-            for host in self.batcher.epoch_batches(p.epoch as u64) {
+            let skip = p.batch_in_epoch;
+            let mut batches = self
+                .batcher
+                .epoch_batches(p.epoch as u64)
+                .skip(skip)
+                .peekable();
+            while batches.peek().is_some() {
                 if p.step >= total_steps {
                     break 'training StopReason::Completed;
                 }
                 if cfg
                     .max_minutes
-                    .is_some_and(|m| start.elapsed().as_secs_f64() >= m * 60.0)
+                    .is_some_and(|m| p.elapsed(start) >= m * 60.0)
                 {
                     break 'training StopReason::TimeBudget;
                 }
-                model = self.train_step(model, &mut optim, &host, &mut p);
+                if interrupted() {
+                    break 'training StopReason::Interrupted;
+                }
+                let group: Vec<HostBatch> = batches.by_ref().take(cfg.accum.max(1)).collect();
+                let (next, decision) = self.train_step(model, &mut optim, &group, &mut p);
+                model = next;
+                p.batch_in_epoch += group.len();
+                match decision {
+                    GuardDecision::Update => {}
+                    GuardDecision::Skip => {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "step {}: non-finite loss, update skipped ({} in a row)",
+                                p.step + 1,
+                                p.guard.bad_in_a_row
+                            )
+                        });
+                        continue;
+                    }
+                    GuardDecision::Reload => {
+                        p.lr_scale *= 0.5;
+                        model = load_module(model, &self.run.last_checkpoint())?;
+                        optim = new_optimizer();
+                        bar.suspend(|| {
+                            eprintln!(
+                                "step {}: {} non-finite losses in a row; reloaded {} with a \
+                                 fresh optimizer and the learning rate halved (x{}), reload {} \
+                                 of {}",
+                                p.step + 1,
+                                DivergenceGuard::MAX_BAD,
+                                self.run.last_checkpoint().display(),
+                                p.lr_scale,
+                                p.guard.reloads,
+                                DivergenceGuard::MAX_RELOADS
+                            )
+                        });
+                        continue;
+                    }
+                    GuardDecision::Abort => bail!(
+                        "training diverged at step {}: the loss stayed non-finite after {} \
+                         reloads of the last checkpoint with halved learning rates; lower --lr, \
+                         use a warm-up schedule or a smaller --clip-norm",
+                        p.step + 1,
+                        DivergenceGuard::MAX_RELOADS
+                    ),
+                }
                 self.report_step(&bar, &mut log, &mut p, start)?;
-                if cfg.valid_every.is_some_and(|n| p.step % n == 0)
-                    && self.validate_and_save(&model, &bar, &mut log, &mut p, start)?
-                {
+                let validate = cfg.valid_every.is_some_and(|n| p.step.is_multiple_of(n));
+                if validate && self.validate_and_save(&model, &bar, &mut log, &mut p, start)? {
                     break 'training StopReason::EarlyStopped;
+                }
+                if validate || cfg.save_every.is_some_and(|n| p.step.is_multiple_of(n)) {
+                    self.save_state(&model, &optim, &p, start)?;
                 }
             }
             p.epoch += 1;
+            p.batch_in_epoch = 0;
             if cfg.valid_every.is_none()
                 && self.validate_and_save(&model, &bar, &mut log, &mut p, start)?
             {
                 break StopReason::EarlyStopped;
             }
-            save_module(&model, &self.run.last_checkpoint())?;
+            self.save_state(&model, &optim, &p, start)?;
         };
-        if cfg.valid_every.is_some() || stop != StopReason::EarlyStopped {
+        if stop != StopReason::Interrupted
+            && (cfg.valid_every.is_some() || stop != StopReason::EarlyStopped)
+        {
             self.validate_and_save(&model, &bar, &mut log, &mut p, start)?;
         }
-        save_module(&model, &self.run.last_checkpoint())?;
+        self.save_state(&model, &optim, &p, start)?;
         bar.finish_and_clear();
         let summary = TrainSummary {
             steps: p.step,
             epochs: p.epoch,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: p.elapsed(start),
             valid_seconds: p.valid_seconds,
             tokens_per_second: p.train_tokens as f64 / p.train_seconds.max(1e-9),
             last_train_loss: p.last_train_loss,
@@ -167,38 +366,82 @@ impl ModelTask for TrainJob<'_> {
             peak_rss_mib: peak_rss_mib(),
             stop,
         };
-        self.run.save_summary(&summary)?;
+        if stop != StopReason::Interrupted {
+            self.run.save_summary(&summary)?;
+        }
         Ok(summary)
     }
 }
 
 impl TrainJob<'_> {
-    /// One update on one batch.
+    /// Saves `last.bpk`, `last.optim.bpk` and then `train_state.json`, each atomically; the
+    /// state is written last, so it never points past the weights it describes.
+    fn save_state<M: Seq2Seq>(
+        &self,
+        model: &M,
+        optim: &ModuleOptimizer,
+        p: &Progress,
+        start: Instant,
+    ) -> Result<()> {
+        save_module(model, &self.run.last_checkpoint())?;
+        save_optimizer(optim, &optim_checkpoint(self.run))?;
+        let keep = self.config.keep_checkpoints;
+        if keep > 0 && p.step > 0 {
+            save_module(model, &step_checkpoint(self.run, p.step))?;
+            prune_step_checkpoints(self.run, keep)?;
+        }
+        TrainState {
+            step: p.step,
+            epoch: p.epoch,
+            batch_in_epoch: p.batch_in_epoch,
+            train_tokens: p.train_tokens,
+            train_seconds: p.train_seconds,
+            valid_seconds: p.valid_seconds,
+            elapsed_seconds: p.elapsed(start),
+            last_train_loss: p.last_train_loss.is_finite().then_some(p.last_train_loss),
+            best: p.best.clone(),
+            evals_without_gain: p.evals_without_gain,
+            lr_scale: p.lr_scale,
+            reloads: p.guard.reloads,
+            inputs: self.state.inputs.clone(),
+        }
+        .save(self.run)
+    }
+
+    /// One guarded update on one group of `accum` batches.
     fn train_step<M: Seq2Seq>(
         &self,
         model: M,
         optim: &mut ModuleOptimizer,
-        host: &HostBatch,
+        group: &[HostBatch],
         p: &mut Progress,
-    ) -> M {
+    ) -> (M, GuardDecision) {
         let t0 = Instant::now();
-        let batch = host.to_batch(&self.device);
-        let out = sequence_loss(
-            model.forward(&batch),
-            batch.tgt_out.clone(),
-            batch.tgt_pad.clone(),
-            self.config.label_smoothing,
+        self.device.seed(step_seed(self.config.seed, p.step));
+        let (grads, stats) =
+            accumulated_grads(&model, group, &self.device, self.config.label_smoothing);
+        let lr = self.config.schedule().lr(p.step + 1) * p.lr_scale;
+        let update = guarded_update(
+            model,
+            optim,
+            &mut p.guard,
+            stats.loss(),
+            grads,
+            lr,
+            self.config.clip_norm,
         );
-        let values = to_host_floats(Tensor::cat(vec![out.loss.clone(), out.nll_sum.clone()], 0));
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        if update.decision != GuardDecision::Update {
+            return (update.model, update.decision);
+        }
         p.step += 1;
-        let model = optim.step(self.config.schedule().lr(p.step), model, grads);
         p.train_seconds += t0.elapsed().as_secs_f64();
-        p.train_tokens += out.tokens;
-        p.window.loss_x_tokens += values[0] as f64 * out.tokens as f64;
-        p.window.nll += values[1] as f64;
-        p.window.tokens += out.tokens;
-        model
+        p.train_tokens += stats.tokens;
+        p.window.loss_x_tokens += stats.loss_x_tokens;
+        p.window.nll += stats.nll;
+        p.window.tokens += stats.tokens;
+        p.window.grad_norm_sum += update.grad_norm.unwrap_or(0.0) as f64;
+        p.window.updates += 1;
+        (update.model, update.decision)
     }
 
     /// Progress bar every step; a metrics line every `log_every` steps.
@@ -211,7 +454,7 @@ impl TrainJob<'_> {
     ) -> Result<()> {
         let tps = p.train_tokens as f64 / p.train_seconds.max(1e-9);
         bar.set_position(p.step as u64);
-        if p.step % self.config.log_every.max(1) != 0 {
+        if !p.step.is_multiple_of(self.config.log_every.max(1)) {
             if p.step % 5 == 1 {
                 let loss = p.window.loss_x_tokens / p.window.tokens.max(1) as f64;
                 bar.set_message(format!(
@@ -223,15 +466,17 @@ impl TrainJob<'_> {
         }
         let tokens = p.window.tokens.max(1) as f64;
         p.last_train_loss = p.window.loss_x_tokens / tokens;
-        log.write(&MetricLine::train(
+        let mut line = MetricLine::train(
             p.step,
             p.epoch + 1,
-            start.elapsed().as_secs_f64(),
+            p.elapsed(start),
             p.last_train_loss,
             (p.window.nll / tokens).exp(),
             tps,
-            self.config.schedule().lr(p.step),
-        ))?;
+            self.config.schedule().lr(p.step) * p.lr_scale,
+        );
+        line.grad_norm = Some(p.window.grad_norm_sum / p.window.updates.max(1) as f64);
+        log.write(&line)?;
         bar.set_message(format!(
             "epoch {} | loss {:.3} | {tps:.0} tok/s",
             p.epoch + 1,
@@ -259,7 +504,7 @@ impl TrainJob<'_> {
         log.write(&MetricLine::valid(
             p.step,
             p.epoch,
-            start.elapsed().as_secs_f64(),
+            p.elapsed(start),
             &scores,
         ))?;
         bar.suspend(|| eprintln!("step {} (epoch {}): {scores}", p.step, p.epoch.max(1)));

@@ -1140,7 +1140,13 @@ mod tests {
     #[test]
     fn learns_to_reverse() {
         let start = Instant::now();
-        let seed = 2024;
+        let env = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(d)
+        };
+        let seed = env("SEED", 2024.0) as u64;
         let device = Device::flex();
         device.seed(seed);
         let device = device.autodiff();
@@ -1149,15 +1155,27 @@ mod tests {
         let test = random_pairs(&mut rng, 200, 5..=30, SYMBOLS, reverse);
         let held_out: HashSet<Sentence> = test.iter().map(|(x, _)| x.clone()).collect();
 
-        let model = tiny().init(&device);
+        let dm = env("DM", 32.0) as usize;
+        let model = tiny()
+            .with_d_model(dm)
+            .with_d_ff(env("FF", 64.0) as usize)
+            .with_n_heads(env("HEADS", 4.0) as usize)
+            .init(&device);
         let mut skipped = 0;
-        let (model, losses) = train_with_warmup(model, 2000, 150, 5e-3, || {
-            let mut pairs = random_pairs(&mut rng, 32, 5..=30, SYMBOLS, reverse);
-            let drawn = pairs.len();
-            pairs.retain(|(x, _)| !held_out.contains(x));
-            skipped += drawn - pairs.len();
-            testutil::batch(&pairs, &device)
-        });
+        let bsz = env("BSZ", 32.0) as usize;
+        let (model, losses) = train_with_warmup(
+            model,
+            env("STEPS", 2000.0) as usize,
+            env("WARMUP", 150.0) as usize,
+            env("PEAK", 5e-3),
+            || {
+                let mut pairs = random_pairs(&mut rng, bsz, 5..=30, SYMBOLS, reverse);
+                let drawn = pairs.len();
+                pairs.retain(|(x, _)| !held_out.contains(x));
+                skipped += drawn - pairs.len();
+                testutil::batch(&pairs, &device)
+            },
+        );
         let trained = start.elapsed();
 
         let model = model.valid();
