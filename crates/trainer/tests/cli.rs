@@ -202,3 +202,117 @@ fn user_mistakes_get_clear_errors_without_panics() {
         stderr(&out)
     );
 }
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "{} is not a PNG",
+        path.display()
+    );
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert!(width > 0 && height > 0);
+}
+
+fn all_finite(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(f64::is_finite),
+        serde_json::Value::Array(a) => a.iter().all(all_finite),
+        serde_json::Value::Object(o) => o.values().all(all_finite),
+        _ => true,
+    }
+}
+
+#[test]
+fn compare_writes_a_report_with_plots_and_resumes() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let out = tmp.path().join("cmp");
+    synth(&corpus, "grammar", "200");
+    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
+    let args = [
+        "compare",
+        "--archs",
+        "lstm,attention,transformer",
+        "--preset",
+        "tiny",
+        "--epochs",
+        "1",
+        "--vocab-size",
+        "200",
+        "--max-tokens",
+        "512",
+        "--train-src",
+        &f("train.src"),
+        "--train-tgt",
+        &f("train.tgt"),
+        "--valid-src",
+        &f("valid.src"),
+        "--valid-tgt",
+        &f("valid.tgt"),
+        "--test-src",
+        &f("test.src"),
+        "--test-tgt",
+        &f("test.tgt"),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(&args);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let archs: Vec<&str> = report["archs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["arch"].as_str().unwrap())
+        .collect();
+    assert_eq!(archs, ["lstm", "attention", "transformer"]);
+    assert!(all_finite(&report), "a number in report.json is not finite");
+    assert_eq!(report["significance"].as_array().unwrap().len(), 3);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| transformer |"), "{md}");
+    for plot in [
+        "valid_loss_time",
+        "valid_bleu_steps",
+        "bleu_by_length",
+        "parameters",
+        "memory",
+    ] {
+        assert_png(&out.join("plots").join(format!("{plot}.png")));
+        assert!(out.join("plots").join(format!("{plot}.svg")).is_file());
+    }
+    // One heatmap per architecture that has attention, none for the plain LSTM.
+    assert_png(&out.join("plots/attention_attention.png"));
+    assert_png(&out.join("plots/attention_transformer.png"));
+    assert!(!out.join("plots/attention_lstm.png").exists());
+
+    // A rerun skips the finished architectures.
+    let again = ok(&args);
+    let log = stderr(&again);
+    for arch in ["lstm", "attention", "transformer"] {
+        assert!(log.contains(&format!("{arch}: already trained")), "{log}");
+    }
+
+    // `honyaku attention` draws a heatmap, and refuses the plain LSTM clearly.
+    let png = tmp.path().join("heat.png");
+    ok(&[
+        "attention",
+        "--run",
+        out.join("runs/attention").to_str().unwrap(),
+        "--text",
+        "the dog sees a cat .",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_png(&png);
+    let lstm = honyaku(&[
+        "attention",
+        "--run",
+        out.join("runs/lstm").to_str().unwrap(),
+        "--text",
+        "a cat .",
+    ]);
+    assert!(!lstm.status.success());
+    assert!(stderr(&lstm).contains("no attention"), "{}", stderr(&lstm));
+}

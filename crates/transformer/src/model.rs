@@ -1133,20 +1133,15 @@ mod tests {
     }
 
     /// The tiny model learns to reverse random sentences of 5-30 symbols (20 symbols) and
-    /// reverses held-out ones exactly with greedy search. Tuned on 2 cores: 2000 updates of 32
-    /// fresh sentences, Adam (β₂ = 0.98) with a linear warm-up to 5e-3 over 150 steps, then a
-    /// linear decay to 5e-4 (with `testing::fit`'s constant rate, the same budget reaches 81%
-    /// at 1e-3 and 90.5% at 3e-3: too close to the bar).
+    /// reverses 200 held-out ones exactly with greedy search. Tuned on 2 cores: 2500 updates of
+    /// 32 fresh sentences, Adam (β₂ = 0.98) with a linear warm-up to 5e-3 over 150 steps, then a
+    /// linear decay to 5e-4; over five seeds this reaches 95-100% exact match. `testing::fit`'s
+    /// constant rate is too close to the bar: 81% at 1e-3 and 90.5% at 3e-3 after 2000 updates
+    /// (93.5% with the schedule).
     #[test]
     fn learns_to_reverse() {
         let start = Instant::now();
-        let env = |k: &str, d: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(d)
-        };
-        let seed = env("SEED", 2024.0) as u64;
+        let seed = 2024;
         let device = Device::flex();
         device.seed(seed);
         let device = device.autodiff();
@@ -1155,27 +1150,15 @@ mod tests {
         let test = random_pairs(&mut rng, 200, 5..=30, SYMBOLS, reverse);
         let held_out: HashSet<Sentence> = test.iter().map(|(x, _)| x.clone()).collect();
 
-        let dm = env("DM", 32.0) as usize;
-        let model = tiny()
-            .with_d_model(dm)
-            .with_d_ff(env("FF", 64.0) as usize)
-            .with_n_heads(env("HEADS", 4.0) as usize)
-            .init(&device);
+        let model = tiny().init(&device);
         let mut skipped = 0;
-        let bsz = env("BSZ", 32.0) as usize;
-        let (model, losses) = train_with_warmup(
-            model,
-            env("STEPS", 2000.0) as usize,
-            env("WARMUP", 150.0) as usize,
-            env("PEAK", 5e-3),
-            || {
-                let mut pairs = random_pairs(&mut rng, bsz, 5..=30, SYMBOLS, reverse);
-                let drawn = pairs.len();
-                pairs.retain(|(x, _)| !held_out.contains(x));
-                skipped += drawn - pairs.len();
-                testutil::batch(&pairs, &device)
-            },
-        );
+        let (model, losses) = train_with_warmup(model, 2500, 150, 5e-3, || {
+            let mut pairs = random_pairs(&mut rng, 32, 5..=30, SYMBOLS, reverse);
+            let drawn = pairs.len();
+            pairs.retain(|(x, _)| !held_out.contains(x));
+            skipped += drawn - pairs.len();
+            testutil::batch(&pairs, &device)
+        });
         let trained = start.elapsed();
 
         let model = model.valid();
