@@ -99,6 +99,9 @@ pub struct CompareArgs {
     /// Seed of every run.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Learning rate of every run (default: `train`'s).
+    #[arg(long)]
+    pub lr: Option<f64>,
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {

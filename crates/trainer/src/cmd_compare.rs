@@ -104,6 +104,9 @@ fn train_arch(args: &CompareArgs, arch: Arch, run: &Path, tokenizers: &Path) -> 
     if let Some(n) = args.valid_every {
         cmd.args(["--valid-every", &n.to_string()]);
     }
+    if let Some(lr) = args.lr {
+        cmd.args(["--lr", &lr.to_string()]);
+    }
     let status = cmd.status().context("starting the training process")?;
     if !status.success() {
         bail!("training {arch} failed ({status}); see the messages above");
