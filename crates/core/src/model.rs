@@ -54,4 +54,11 @@ pub trait Seq2Seq: Module + Clone + Send + 'static {
 
     /// Target vocabulary size.
     fn tgt_vocab(&self) -> usize;
+
+    /// Cross-attention of every decoder layer, averaged over heads, for a teacher-forced
+    /// batch: `[layers, batch, tgt_len, src_len]`, for per-layer heatmaps. Models without
+    /// layered attention return `None` (the default).
+    fn layer_attention(&self, _batch: &TranslationBatch) -> Option<Tensor<4>> {
+        None
+    }
 }

@@ -4,9 +4,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use honyaku_core::Seq2Seq;
+use honyaku_core::search::to_host_floats;
+use honyaku_data::batcher::{EncodedPair, HostBatch};
+
+use crate::arch::ModelTask;
 use crate::backend::Backend;
+use crate::checkpoint::load_module;
 use crate::cli::AttentionArgs;
 use crate::cmd_translate::translate_lines;
+use crate::run::RunDir;
 use crate::translate::Decoding;
 
 /// Runs `honyaku attention`.
@@ -26,8 +33,9 @@ pub fn run(args: AttentionArgs) -> Result<()> {
 }
 
 /// Translates `text` greedily and draws its attention as `<stem>.svg` and `<stem>.png`.
-/// Returns `None` for architectures without attention. For the Transformer the weights are
-/// those of the last decoder layer's cross-attention, averaged over heads.
+/// Returns `None` for architectures without attention. For the Transformer the main heatmap
+/// shows the last decoder layer's cross-attention averaged over heads, and one more heatmap per
+/// layer (`<stem>_layerN`) shows every layer's, averaged over heads.
 pub fn heatmap(
     run: &Path,
     backend: Backend,
@@ -72,5 +80,73 @@ pub fn heatmap(
     if title.chars().count() == 70 {
         title.push('…');
     }
-    crate::plots::heatmap(stem, &title, &source, &target, &weights).map(Some)
+    let paths = crate::plots::heatmap(stem, &title, &source, &target, &weights)?;
+    let ids = out.tokenizers.src.encode(text);
+    for (layer, weights) in layer_weights(run, backend, &ids, &hyp.tokens)?
+        .iter()
+        .enumerate()
+    {
+        let stem = stem.with_file_name(format!(
+            "{}_layer{}",
+            stem.file_name()
+                .map_or("attention".into(), |n| n.to_string_lossy()),
+            layer + 1
+        ));
+        let title = format!("Layer {} cross-attention (mean over heads)", layer + 1);
+        crate::plots::heatmap(&stem, &title, &source, &target, weights)?;
+    }
+    Ok(Some(paths))
+}
+
+/// Per-layer attention `[layer][target position][source position]` of the model in `run` for
+/// the source `src` and its translation `tgt` (teacher-forced), for models that have it.
+fn layer_weights(
+    run: &Path,
+    backend: Backend,
+    src: &[u32],
+    tgt: &[u32],
+) -> Result<Vec<Vec<Vec<f32>>>> {
+    let dir = RunDir::open(run)?;
+    let config = dir.load_config()?;
+    let checkpoint = dir.inference_checkpoint()?;
+    let device = backend.device()?;
+    config.model.run(
+        &device,
+        LayerAttentionJob {
+            checkpoint: &checkpoint,
+            device: device.clone(),
+            pair: EncodedPair {
+                src: src.to_vec(),
+                tgt: tgt.to_vec(),
+            },
+        },
+    )
+}
+
+/// Teacher-forced per-layer attention of one sentence pair.
+struct LayerAttentionJob<'a> {
+    checkpoint: &'a Path,
+    device: burn::prelude::Device,
+    pair: EncodedPair,
+}
+
+impl ModelTask for LayerAttentionJob<'_> {
+    type Output = Result<Vec<Vec<Vec<f32>>>>;
+
+    fn run<M: Seq2Seq>(self, model: M) -> Self::Output {
+        let model = load_module(model, self.checkpoint)?;
+        let batch = HostBatch::from_pairs(&[&self.pair]).to_batch(&self.device);
+        let Some(weights) = model.layer_attention(&batch) else {
+            return Ok(Vec::new());
+        };
+        let [layers, _, tgt_len, src_len] = weights.dims();
+        let values = to_host_floats(weights);
+        Ok((0..layers)
+            .map(|l| {
+                (0..tgt_len)
+                    .map(|t| values[(l * tgt_len + t) * src_len..][..src_len].to_vec())
+                    .collect()
+            })
+            .collect())
+    }
 }

@@ -233,6 +233,8 @@ fn heatmaps(args: &CompareArgs, archs: &[ArchResult], sources: &[String]) -> Res
         let stem = args.out.join("plots").join(format!("attention_{}", a.arch));
         if crate::cmd_attention::heatmap(&run, args.backend, &sources[i], &stem)?.is_some() {
             names.push(format!("plots/attention_{}.png", a.arch));
+            let layer = |n: usize| format!("plots/attention_{}_layer{n}.png", a.arch);
+            names.extend((1..).map(layer).take_while(|f| args.out.join(f).is_file()));
         }
     }
     Ok(names)

@@ -41,6 +41,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
         max_tokens: 2048,
         valid_every: Some(args.valid_every),
         seed: 42,
-        lr: Some(3e-3),
+        lr: None,
     })
 }

@@ -285,6 +285,10 @@ fn compare_writes_a_report_with_plots_and_resumes() {
     // One heatmap per architecture that has attention, none for the plain LSTM.
     assert_png(&out.join("plots/attention_attention.png"));
     assert_png(&out.join("plots/attention_transformer.png"));
+    // The Transformer also gets one heatmap per decoder layer (tiny: 2 layers).
+    assert_png(&out.join("plots/attention_transformer_layer1.png"));
+    assert_png(&out.join("plots/attention_transformer_layer2.png"));
+    assert!(!out.join("plots/attention_attention_layer1.png").exists());
     assert!(!out.join("plots/attention_lstm.png").exists());
 
     // A rerun skips the finished architectures.

@@ -634,6 +634,10 @@ impl Seq2Seq for Transformer {
     fn tgt_vocab(&self) -> usize {
         self.tgt_embed.weight.dims()[0]
     }
+
+    fn layer_attention(&self, batch: &TranslationBatch) -> Option<Tensor<4>> {
+        Some(self.cross_attention(batch))
+    }
 }
 
 #[cfg(test)]
