@@ -337,6 +337,27 @@ mod tests {
     }
 
     #[test]
+    fn beam_of_one_is_greedy_on_a_real_model() {
+        use honyaku_core::search::greedy_search;
+        use honyaku_core::{BeamConfig, SearchConfig, beam_search};
+        let device = Device::flex();
+        let model = tiny(&device);
+        let b = batch(&task(6, 2, 7, 8, <[u32]>::to_vec), &device);
+        let greedy = greedy_search(&model, &b.source, &SearchConfig::default());
+        let config = BeamConfig {
+            beam: 1,
+            nbest: 1,
+            alpha: 0.0,
+            search: SearchConfig::default(),
+        };
+        let beam = beam_search(&model, &b.source, &config);
+        for (g, b) in greedy.iter().zip(&beam) {
+            assert_eq!(g.tokens, b[0].tokens);
+            assert!((g.score - b[0].score).abs() < 1e-3, "{} vs {}", g.score, b[0].score);
+        }
+    }
+
+    #[test]
     fn overfits_one_batch() {
         let device = Device::flex().autodiff();
         let b = batch(&task(8, 3, 6, 5, <[u32]>::to_vec), &device);
