@@ -353,7 +353,12 @@ mod tests {
         let beam = beam_search(&model, &b.source, &config);
         for (g, b) in greedy.iter().zip(&beam) {
             assert_eq!(g.tokens, b[0].tokens);
-            assert!((g.score - b[0].score).abs() < 1e-3, "{} vs {}", g.score, b[0].score);
+            assert!(
+                (g.score - b[0].score).abs() < 1e-3,
+                "{} vs {}",
+                g.score,
+                b[0].score
+            );
         }
     }
 
