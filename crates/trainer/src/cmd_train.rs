@@ -67,17 +67,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     run.save_config(&config)?;
 
-    let batcher = Batcher::new(
-        tokenizers.encode_pairs(&cleaned.pairs),
-        BatcherConfig {
-            max_tokens: config.train.max_tokens,
-            shuffle: true,
-            seed: config.train.seed,
-        },
-    )?;
-    let valid = valid_set(&args, &tokenizers, &config)?;
-    let device = args.backend.train_device()?;
-    device.seed(config.train.seed);
+    let (batcher, valid, device) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
     eprintln!(
         "training {} ({} preset) on {}: {} batches per epoch, vocabularies {src_vocab}/{tgt_vocab}",
         config.model.arch(),
@@ -132,17 +122,7 @@ fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
     let source = corpus_source(&args)?;
     let cleaned = clean(source.read()?, &clean_config(&config.data))?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
-    let batcher = Batcher::new(
-        tokenizers.encode_pairs(&cleaned.pairs),
-        BatcherConfig {
-            max_tokens: config.train.max_tokens,
-            shuffle: true,
-            seed: config.train.seed,
-        },
-    )?;
-    let valid = valid_set(&args, &tokenizers, &config)?;
-    let device = config.backend.train_device()?;
-    device.seed(config.train.seed);
+    let (batcher, valid, device) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
     eprintln!(
         "resuming {} at step {} (epoch {}, batch {} of {})",
         run.root.display(),
@@ -224,6 +204,28 @@ fn model_config(args: &TrainArgs, file: Option<ModelConfig>) -> Result<ModelConf
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
     Ok(model)
+}
+
+/// What a fresh run and a resumed one both build: the training batches, the validation set and
+/// the seeded training device (of the run's backend).
+fn training_inputs(
+    args: &TrainArgs,
+    tokenizers: &Tokenizers,
+    pairs: &[honyaku_data::corpus::SentencePair],
+    config: &RunConfig,
+) -> Result<(Batcher, Option<ValidSet>, burn::prelude::Device)> {
+    let batcher = Batcher::new(
+        tokenizers.encode_pairs(pairs),
+        BatcherConfig {
+            max_tokens: config.train.max_tokens,
+            shuffle: true,
+            seed: config.train.seed,
+        },
+    )?;
+    let valid = valid_set(args, tokenizers, config)?;
+    let device = config.backend.train_device()?;
+    device.seed(config.train.seed);
+    Ok((batcher, valid, device))
 }
 
 fn load_file_config(path: Option<&Path>) -> Result<FileConfig> {
