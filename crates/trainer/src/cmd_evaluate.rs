@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::{EvalMetric, EvaluateArgs};
 use crate::cmd_translate::{read_input, translate_lines};
 use crate::output::write_stdout;
-use crate::scoring::{LengthBucket, Scores, bleu_by_length, score};
+use crate::scoring::{LengthBucket, Scores, bleu_by_length, is_significant, score};
 use crate::translate::Decoding;
 
 /// Everything `--json` prints.
@@ -220,7 +220,7 @@ fn render_text(r: &Report) -> String {
 fn verdict(res: &PairedBootstrap) -> &'static str {
     if res.baseline.score == res.candidate.score {
         " (identical scores)"
-    } else if res.p_value < 0.05 {
+    } else if is_significant(res) {
         " (significant at 0.05)"
     } else {
         " (not significant at 0.05)"

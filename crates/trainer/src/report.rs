@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::write_atomic;
 use crate::plots::{self, Series};
-use crate::scoring::{BUCKETS, LengthBucket, Scores};
+use crate::scoring::{BUCKETS, LengthBucket, Scores, is_significant};
 
 /// Language of the report's prose and headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -298,7 +298,7 @@ fn markdown(r: &CompareReport, lang: Lang, plot_files: &[String]) -> String {
             res.candidate.mean,
             res.candidate.ci,
             res.p_value,
-            if res.p_value < 0.05 && res.baseline.score != res.candidate.score {
+            if is_significant(res) {
                 w.sig_yes
             } else {
                 w.sig_no

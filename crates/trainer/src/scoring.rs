@@ -3,7 +3,9 @@
 //! `evaluate`, `compare` and reports.
 
 use anyhow::Result;
-use honyaku_eval::{BleuOptions, ChrfOptions, EvalError, corpus_bleu, corpus_chrf};
+use honyaku_eval::{
+    BleuOptions, ChrfOptions, EvalError, PairedBootstrap, corpus_bleu, corpus_chrf,
+};
 use serde::{Deserialize, Serialize};
 
 /// Corpus scores with their sacreBLEU signatures.
@@ -41,6 +43,11 @@ pub struct LengthBucket {
 
 /// Source-length buckets, in words: 1-10, 11-20, 21-30, 31+.
 pub const BUCKETS: [(usize, usize); 4] = [(1, 10), (11, 20), (21, 30), (31, usize::MAX)];
+
+/// Whether a paired bootstrap shows a difference at p < 0.05 (identical scores never do).
+pub fn is_significant(res: &PairedBootstrap) -> bool {
+    res.p_value < 0.05 && res.baseline.score != res.candidate.score
+}
 
 /// Scores `hyps` against `refs`.
 pub fn score(
