@@ -1,5 +1,6 @@
 //! The one trait every architecture implements.
 
+use burn::module::ModuleDisplay;
 use burn::prelude::*;
 
 use crate::batch::{SourceBatch, TranslationBatch};
@@ -20,7 +21,7 @@ pub struct Step<S> {
 ///
 /// Per-sentence decoding state travels as values (`Memory`, `State`), never inside the module,
 /// so that beam search can repeat, reorder and prune it with [`Seq2Seq::select`].
-pub trait Seq2Seq: Module + Clone + Send + 'static {
+pub trait Seq2Seq: Module + ModuleDisplay + Clone + Send + 'static {
     /// Computed once per source batch: encoder states, pre-projected keys, the padding mask.
     type Memory: Clone;
     /// Carried from step to step: RNN state, input feed, or per-layer key/value cache.

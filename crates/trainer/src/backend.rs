@@ -48,6 +48,33 @@ impl Backend {
     pub fn train_device(self) -> Result<Device> {
         Ok(self.device()?.autodiff())
     }
+
+    /// The `n` autodiff devices of data-parallel training, each checked to work: GPUs `0..n`
+    /// for wgpu (discrete GPUs first, then integrated ones); for the CPU backends, the one CPU
+    /// device `n` times (one worker thread per replica).
+    pub fn train_devices(self, n: usize) -> Result<Vec<Device>> {
+        if n <= 1 {
+            return Ok(vec![self.train_device()?]);
+        }
+        match self {
+            Self::Flex | Self::Ndarray => Ok(vec![self.train_device()?; n]),
+            Self::Wgpu => (0..n)
+                .map(|i| {
+                    let device = [DeviceKind::DiscreteGpu(i), DeviceKind::IntegratedGpu(i)]
+                        .into_iter()
+                        .map(Device::wgpu)
+                        .find(|d| probe(self, d).is_ok());
+                    match device {
+                        Some(d) => Ok(d.autodiff()),
+                        None => bail!(
+                            "--devices {n}: GPU {i} was not found by the wgpu backend; \
+                             give at most as many devices as this machine has GPUs"
+                        ),
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Runs one tiny operation, turning a backend that cannot start into a clear error.

@@ -22,7 +22,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
     let result = (|| -> std::io::Result<()> {
         let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
+        let (head, tail) = bytes.split_at(bytes.len() / 2);
+        file.write_all(head)?;
+        fault_pause(path);
+        file.write_all(tail)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
         if let Ok(d) = File::open(dir) {
@@ -34,6 +37,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// Fault injection for the crash tests: with `HONYAKU_FAULT_PAUSE_MS=N` in the environment,
+/// every checkpoint write (`*.bpk`) stops for N ms with half of its bytes in the temporary
+/// file, so that a test can kill the process in the middle of writing.
+fn fault_pause(path: &Path) {
+    let Some(ms) = std::env::var("HONYAKU_FAULT_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    if path.extension().is_some_and(|e| e == "bpk") {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// Saves the module's parameters to `path` atomically.

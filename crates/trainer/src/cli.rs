@@ -12,7 +12,7 @@ use honyaku_eval::BleuTokenizer;
 use crate::arch::Arch;
 use crate::backend::Backend;
 use crate::report::Lang;
-use crate::run::SelectMetric;
+use crate::run::{OptimizerKind, SelectMetric};
 use crate::schedule::ScheduleKind;
 
 /// Train, compare and run neural machine translators on parallel corpora.
@@ -365,6 +365,22 @@ pub struct TrainArgs {
     /// Keep the newest N step checkpoints for `honyaku average`.
     #[arg(long)]
     pub keep_checkpoints: Option<usize>,
+    /// Data parallel: train on N devices of the backend at once, one batch of --max-tokens
+    /// each (GPUs 0..N with wgpu; worker threads sharing the CPU with flex and ndarray).
+    #[arg(long)]
+    pub devices: Option<usize>,
+    /// Optimizer: adam (default) or adamw (decoupled weight decay, see --weight-decay).
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// AdamW's weight decay (default 0.01).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// `--schedule plateau`: factor applied to the learning rate on a plateau (default 0.5).
+    #[arg(long)]
+    pub plateau_factor: Option<f64>,
+    /// `--schedule plateau`: validations without improvement before a reduction (default 2).
+    #[arg(long)]
+    pub plateau_patience: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

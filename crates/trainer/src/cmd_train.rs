@@ -14,6 +14,7 @@ use crate::arch::ModelConfig;
 use crate::cli::{SubwordArg, TrainArgs};
 use crate::resume::{TrainInputs, TrainState, install_interrupt_handler, resume_hint};
 use crate::run::{DataConfig, RunConfig, RunDir, TrainConfig};
+use crate::schedule::ScheduleKind;
 use crate::train::{StopReason, TrainJob, TrainSummary};
 use crate::validation::ValidSet;
 
@@ -67,12 +68,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     run.save_config(&config)?;
 
-    let (batcher, valid, device) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
+    let (batcher, valid, devices) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
+    let device = devices[0].clone();
     eprintln!(
-        "training {} ({} preset) on {}: {} batches per epoch, vocabularies {src_vocab}/{tgt_vocab}",
+        "training {} ({} preset) on {}{}: {} batches per epoch, vocabularies {src_vocab}/{tgt_vocab}",
         config.model.arch(),
         args.preset,
         args.backend,
+        match config.train.devices {
+            1 => String::new(),
+            n => format!(" x{n} devices"),
+        },
         batcher.num_batches()
     );
     install_interrupt_handler();
@@ -84,6 +90,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             batcher: &batcher,
             valid: valid.as_ref(),
             device: device.clone(),
+            devices,
             quiet: args.quiet,
             state: TrainState {
                 inputs: train_inputs(&args),
@@ -122,7 +129,8 @@ fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
     let source = corpus_source(&args)?;
     let cleaned = clean(source.read()?, &clean_config(&config.data))?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
-    let (batcher, valid, device) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
+    let (batcher, valid, devices) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
+    let device = devices[0].clone();
     eprintln!(
         "resuming {} at step {} (epoch {}, batch {} of {})",
         run.root.display(),
@@ -140,6 +148,7 @@ fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
             batcher: &batcher,
             valid: valid.as_ref(),
             device: device.clone(),
+            devices,
             quiet: args.quiet,
             state,
             resume: true,
@@ -207,13 +216,13 @@ fn model_config(args: &TrainArgs, file: Option<ModelConfig>) -> Result<ModelConf
 }
 
 /// What a fresh run and a resumed one both build: the training batches, the validation set and
-/// the seeded training device (of the run's backend).
+/// the training devices of the run's backend (the first, main one seeded).
 fn training_inputs(
     args: &TrainArgs,
     tokenizers: &Tokenizers,
     pairs: &[honyaku_data::corpus::SentencePair],
     config: &RunConfig,
-) -> Result<(Batcher, Option<ValidSet>, burn::prelude::Device)> {
+) -> Result<(Batcher, Option<ValidSet>, Vec<burn::prelude::Device>)> {
     let batcher = Batcher::new(
         tokenizers.encode_pairs(pairs),
         BatcherConfig {
@@ -223,9 +232,15 @@ fn training_inputs(
         },
     )?;
     let valid = valid_set(args, tokenizers, config)?;
-    let device = config.backend.train_device()?;
-    device.seed(config.train.seed);
-    Ok((batcher, valid, device))
+    if config.train.schedule == ScheduleKind::Plateau && valid.is_none() {
+        bail!(
+            "--schedule plateau reduces the learning rate when validation stops improving; \
+             give validation data with --valid-src and --valid-tgt, or use another schedule"
+        );
+    }
+    let devices = config.backend.train_devices(config.train.devices)?;
+    devices[0].seed(config.train.seed);
+    Ok((batcher, valid, devices))
 }
 
 fn load_file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -295,6 +310,21 @@ fn train_config(args: &TrainArgs, mut c: TrainConfig) -> TrainConfig {
     }
     if let Some(v) = args.keep_checkpoints {
         c.keep_checkpoints = v;
+    }
+    if let Some(v) = args.devices {
+        c.devices = v;
+    }
+    if let Some(v) = args.optimizer {
+        c.optimizer = v;
+    }
+    if let Some(v) = args.weight_decay {
+        c.weight_decay = v;
+    }
+    if let Some(v) = args.plateau_factor {
+        c.plateau_factor = v;
+    }
+    if let Some(v) = args.plateau_patience {
+        c.plateau_patience = v;
     }
     c
 }

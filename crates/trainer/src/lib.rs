@@ -16,6 +16,7 @@ pub mod cmd_train;
 pub mod cmd_translate;
 pub mod metrics;
 pub mod output;
+pub mod parallel;
 pub mod plots;
 pub mod report;
 pub mod resume;

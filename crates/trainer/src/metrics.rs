@@ -2,12 +2,15 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::checkpoint::write_atomic;
+use crate::plots::{Series, line_chart};
+use crate::run::RunDir;
 use crate::validation::ValidScores;
 
 /// One line of `metrics.jsonl`.
@@ -109,6 +112,74 @@ impl MetricsLog {
     }
 }
 
+/// Drops the lines of `metrics.jsonl` logged after update `step` (and a torn last line): what
+/// a crashed session logged past its last checkpoint, which the resumed session logs again.
+/// Returns how many lines were dropped.
+pub fn truncate_after(path: &Path, step: usize) -> Result<usize> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(0);
+    };
+    let total = text.lines().count();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["step"].as_u64())
+                .is_some_and(|s| s as usize <= step)
+        })
+        .collect();
+    let dropped = total - kept.len();
+    if dropped > 0 {
+        let mut out = kept.join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        write_atomic(path, out.as_bytes())?;
+    }
+    Ok(dropped)
+}
+
+/// Draws `plots/learning_curves.{svg,png}` of a run from its `metrics.jsonl`: training and
+/// validation loss per token against updates.
+pub fn learning_curves(run: &RunDir) -> Result<[PathBuf; 2]> {
+    let text = std::fs::read_to_string(run.metrics_path())
+        .with_context(|| format!("reading {}", run.metrics_path().display()))?;
+    let mut train = Vec::new();
+    let mut valid = Vec::new();
+    for v in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    {
+        let (Some(step), Some(loss)) = (v["step"].as_f64(), v["loss"].as_f64()) else {
+            continue;
+        };
+        match v["kind"].as_str() {
+            Some("train") => train.push((step, loss)),
+            Some("valid") => valid.push((step, loss)),
+            _ => {}
+        }
+    }
+    let dir = run.root.join("plots");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    line_chart(
+        &dir.join("learning_curves"),
+        "Learning curves",
+        "updates",
+        "loss per token",
+        &[
+            Series {
+                name: "training (label-smoothed)".into(),
+                points: train,
+            },
+            Series {
+                name: "validation".into(),
+                points: valid,
+            },
+        ],
+    )
+}
+
 /// The training progress bar: steps, loss, tokens/s and ETA.
 pub fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     if quiet {
@@ -122,4 +193,28 @@ pub fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
         .expect("valid progress template"),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_lines_up_to_the_checkpoint_and_drops_a_torn_one() {
+        let dir = honyaku_core::testing::tempdir().unwrap();
+        let path = dir.path().join("metrics.jsonl");
+        std::fs::write(
+            &path,
+            "{\"kind\":\"train\",\"step\":50}\n{\"kind\":\"valid\",\"step\":100}\n\
+             {\"kind\":\"train\",\"step\":150}\n{\"kind\":\"tra",
+        )
+        .unwrap();
+        assert_eq!(truncate_after(&path, 100).unwrap(), 2);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"kind\":\"train\",\"step\":50}\n{\"kind\":\"valid\",\"step\":100}\n"
+        );
+        assert_eq!(truncate_after(&path, 100).unwrap(), 0);
+        assert_eq!(truncate_after(&dir.path().join("absent"), 1).unwrap(), 0);
+    }
 }

@@ -69,7 +69,10 @@ pub struct TrainState {
     pub best: Option<ValidScores>,
     /// Validations since the best one.
     pub evals_without_gain: usize,
-    /// Factor on the scheduled learning rate (halved by each divergence reload).
+    /// Validations without improvement since the best one or the last plateau reduction.
+    pub plateau_evals: usize,
+    /// Factor on the scheduled learning rate (halved by each divergence reload, reduced by
+    /// the `plateau` schedule).
     pub lr_scale: f64,
     /// Divergence reloads so far.
     pub reloads: usize,

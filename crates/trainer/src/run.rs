@@ -24,12 +24,21 @@ pub struct TrainConfig {
     pub max_steps: Option<usize>,
     /// Token budget of a batch: sentences × padded length (the longer side).
     pub max_tokens: usize,
-    /// Adam learning rate (the peak rate of a warm-up schedule).
+    /// The optimizer: Adam, or AdamW with decoupled weight decay.
+    pub optimizer: OptimizerKind,
+    /// AdamW's decoupled weight decay (ignored by Adam).
+    pub weight_decay: f64,
+    /// Learning rate (the peak rate of a warm-up schedule).
     pub lr: f64,
     /// Learning-rate schedule.
     pub schedule: ScheduleKind,
     /// Warm-up updates of the `inverse-sqrt` schedule.
     pub warmup: usize,
+    /// `plateau` schedule: multiply the learning rate by this when the selection metric has
+    /// not improved for `plateau_patience` validations.
+    pub plateau_factor: f64,
+    /// `plateau` schedule: validations without improvement before a reduction.
+    pub plateau_patience: usize,
     /// Label smoothing of the loss.
     pub label_smoothing: f64,
     /// Clip the global L2 norm of all gradients to this (none when absent).
@@ -57,6 +66,21 @@ pub struct TrainConfig {
     /// Keep the newest N step checkpoints (`checkpoints/step-K.bpk`, one per save) for
     /// `honyaku average`; 0 keeps none.
     pub keep_checkpoints: usize,
+    /// Data parallel: devices of the backend to train on at once (GPUs `0..N` for wgpu;
+    /// worker threads sharing the CPU for flex and ndarray). Each takes its own batch of
+    /// `max_tokens`, so an update sees `accum × devices` batches.
+    pub devices: usize,
+}
+
+/// The optimizer of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba 2015), β = (0.9, 0.999), ε = 1e-5.
+    #[default]
+    Adam,
+    /// AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay.
+    Adamw,
 }
 
 /// A validation metric that picks checkpoints.
@@ -78,9 +102,13 @@ impl Default for TrainConfig {
             epochs: 10,
             max_steps: None,
             max_tokens: 4096,
+            optimizer: OptimizerKind::Adam,
+            weight_decay: 0.01,
             lr: 1e-3,
             schedule: ScheduleKind::Constant,
             warmup: 4000,
+            plateau_factor: 0.5,
+            plateau_patience: 2,
             label_smoothing: 0.1,
             clip_norm: Some(1.0),
             seed: 42,
@@ -93,6 +121,7 @@ impl Default for TrainConfig {
             save_every: None,
             accum: 1,
             keep_checkpoints: 0,
+            devices: 1,
         }
     }
 }
@@ -129,6 +158,21 @@ impl TrainConfig {
         }
         if self.accum == 0 {
             bail!("accum must be at least 1");
+        }
+        if self.devices == 0 {
+            bail!("devices must be at least 1");
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            bail!("weight_decay must be 0 or more, got {}", self.weight_decay);
+        }
+        if !(self.plateau_factor > 0.0 && self.plateau_factor < 1.0) {
+            bail!(
+                "plateau_factor must be between 0 and 1 (exclusive), got {}",
+                self.plateau_factor
+            );
+        }
+        if self.plateau_patience == 0 {
+            bail!("plateau_patience must be at least 1");
         }
         if self.max_steps.is_none() && self.epochs == 0 {
             bail!("epochs must be at least 1 (or give max_steps)");

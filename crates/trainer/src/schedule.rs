@@ -13,6 +13,10 @@ pub enum ScheduleKind {
     /// Linear warm-up to the peak rate, then decay with the inverse square root of the step
     /// (Vaswani et al. 2017, as fairseq's `inverse_sqrt`).
     InverseSqrt,
+    /// Reduce on plateau: the constant rate, multiplied by `plateau_factor` whenever the
+    /// validation metric has not improved for `plateau_patience` validations (needs
+    /// validation data).
+    Plateau,
 }
 
 /// A learning-rate schedule: the peak rate and its shape.
@@ -31,7 +35,8 @@ impl Schedule {
     pub fn lr(&self, step: usize) -> f64 {
         let step = step.max(1) as f64;
         match self.kind {
-            ScheduleKind::Constant => self.lr,
+            // Plateau reductions are events of validation; the loop keeps them as a factor.
+            ScheduleKind::Constant | ScheduleKind::Plateau => self.lr,
             ScheduleKind::InverseSqrt => {
                 let warmup = self.warmup.max(1) as f64;
                 self.lr * (step / warmup).min((warmup / step).sqrt())

@@ -7,7 +7,9 @@
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
+};
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
 use honyaku_core::{Seq2Seq, sequence_loss};
@@ -19,9 +21,11 @@ use crate::arch::ModelTask;
 use crate::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
 use crate::clip::clip_global_norm;
 use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
-use crate::metrics::{MetricLine, MetricsLog, progress_bar};
+use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
+use crate::parallel::DataParallel;
 use crate::resume::{DivergenceGuard, GuardDecision, TrainState, interrupted, optim_checkpoint};
-use crate::run::{RunDir, TrainConfig};
+use crate::run::{OptimizerKind, RunDir, TrainConfig};
+use crate::schedule::ScheduleKind;
 use crate::validation::{ValidScores, ValidSet};
 
 /// A training job for [`crate::arch::ModelConfig::run`].
@@ -34,8 +38,11 @@ pub struct TrainJob<'a> {
     pub batcher: &'a Batcher,
     /// Validation data, if any.
     pub valid: Option<&'a ValidSet>,
-    /// The autodiff device.
+    /// The autodiff device (the main one, where the optimizer runs).
     pub device: Device,
+    /// With `--devices N` (N > 1): the N autodiff devices of data-parallel training, the
+    /// first being `device`; empty (or one) trains on `device` alone.
+    pub devices: Vec<Device>,
     /// Hide the progress bar (tests, logs).
     pub quiet: bool,
     /// The counters to start from: `TrainState::default()` with `inputs` and `lr_scale: 1.0`
@@ -105,6 +112,8 @@ struct Progress {
     last_train_loss: f64,
     best: Option<ValidScores>,
     evals_without_gain: usize,
+    plateau_evals: usize,
+    validated_at: Option<usize>,
     batch_in_epoch: usize,
     elapsed_before: f64,
     lr_scale: f64,
@@ -123,6 +132,8 @@ impl Progress {
             last_train_loss: s.last_train_loss.unwrap_or(f64::NAN),
             best: s.best.clone(),
             evals_without_gain: s.evals_without_gain,
+            plateau_evals: s.plateau_evals,
+            validated_at: None,
             batch_in_epoch: s.batch_in_epoch,
             elapsed_before: s.elapsed_seconds,
             lr_scale: if s.lr_scale > 0.0 { s.lr_scale } else { 1.0 },
@@ -192,6 +203,65 @@ impl StepStats {
     }
 }
 
+impl StepStats {
+    /// Adds another batch's sums.
+    pub fn add(&mut self, other: &StepStats) {
+        self.loss_x_tokens += other.loss_x_tokens;
+        self.nll += other.nll;
+        self.tokens += other.tokens;
+    }
+}
+
+/// The loss of one batch and its sums (one host read for both values).
+fn batch_loss<M: Seq2Seq>(
+    model: &M,
+    host: &HostBatch,
+    device: &Device,
+    label_smoothing: f64,
+) -> (Tensor<1>, StepStats) {
+    let batch = host.to_batch(device);
+    let out = sequence_loss(
+        model.forward(&batch),
+        batch.tgt_out.clone(),
+        batch.tgt_pad.clone(),
+        label_smoothing,
+    );
+    let values = to_host_floats(Tensor::cat(vec![out.loss.clone(), out.nll_sum.clone()], 0));
+    let stats = StepStats {
+        loss_x_tokens: values[0] as f64 * out.tokens as f64,
+        nll: values[1] as f64,
+        tokens: out.tokens,
+    };
+    (out.loss, stats)
+}
+
+/// The loss sums of one batch, without back-propagation.
+pub fn batch_stats<M: Seq2Seq>(
+    model: &M,
+    host: &HostBatch,
+    device: &Device,
+    label_smoothing: f64,
+) -> StepStats {
+    batch_loss(model, host, device, label_smoothing).1
+}
+
+/// The gradients of `weight` × the per-token loss of one batch, and the batch's loss sums.
+pub fn batch_grads<M: Seq2Seq>(
+    model: &M,
+    host: &HostBatch,
+    device: &Device,
+    weight: f32,
+    label_smoothing: f64,
+) -> (GradientsParams, StepStats) {
+    let (loss, stats) = batch_loss(model, host, device, label_smoothing);
+    let loss = if weight == 1.0 {
+        loss
+    } else {
+        loss.mul_scalar(weight)
+    };
+    (GradientsParams::from_grads(loss.backward(), model), stats)
+}
+
 /// The gradients of one update over the micro-batches `group` (gradient accumulation): each
 /// batch's per-token loss is weighted by its share of the group's target tokens, so the sum is
 /// the gradient of the per-token loss over all of them, as one batch holding them all would
@@ -207,31 +277,21 @@ pub fn accumulated_grads<M: Seq2Seq>(
     let mut acc = GradientsAccumulator::<M>::new();
     let mut stats = StepStats::default();
     for host in group {
-        let batch = host.to_batch(device);
-        let out = sequence_loss(
-            model.forward(&batch),
-            batch.tgt_out.clone(),
-            batch.tgt_pad.clone(),
-            label_smoothing,
-        );
-        let values = to_host_floats(Tensor::cat(vec![out.loss.clone(), out.nll_sum.clone()], 0));
-        stats.loss_x_tokens += values[0] as f64 * out.tokens as f64;
-        stats.nll += values[1] as f64;
-        stats.tokens += out.tokens;
-        let loss = if group.len() == 1 {
-            out.loss
+        let weight = if group.len() == 1 {
+            1.0
         } else {
-            out.loss
-                .mul_scalar((host.n_tgt_tokens as f64 / total as f64) as f32)
+            (host.n_tgt_tokens as f64 / total as f64) as f32
         };
-        acc.accumulate(model, GradientsParams::from_grads(loss.backward(), model));
+        let (grads, s) = batch_grads(model, host, device, weight, label_smoothing);
+        stats.add(&s);
+        acc.accumulate(model, grads);
     }
     (acc.grads(), stats)
 }
 
 /// The device seed of step `step`: dropout masks depend on the step, not on how many steps
 /// this process has made, so a resumed run draws the same ones.
-fn step_seed(seed: u64, step: usize) -> u64 {
+pub fn step_seed(seed: u64, step: usize) -> u64 {
     seed ^ (step as u64)
         .wrapping_add(1)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -242,24 +302,47 @@ pub fn new_optimizer() -> ModuleOptimizer {
     AdamConfig::new().init()
 }
 
+/// The optimizer `config` asks for.
+pub fn optimizer_for(config: &TrainConfig) -> ModuleOptimizer {
+    match config.optimizer {
+        OptimizerKind::Adam => new_optimizer(),
+        OptimizerKind::Adamw => AdamWConfig::new()
+            .with_weight_decay(config.weight_decay as f32)
+            .init(),
+    }
+}
+
 impl ModelTask for TrainJob<'_> {
     type Output = Result<TrainSummary>;
 
     fn run<M: Seq2Seq>(self, model: M) -> Result<TrainSummary> {
         let cfg = self.config;
-        let parameters = model.num_params();
+        let parameters = Module::num_params(&model);
+        let parallel =
+            (self.devices.len() > 1).then(|| DataParallel::<M>::new(self.devices.clone()));
+        let group_size = cfg.accum.max(1) * self.devices.len().max(1);
         let total_steps = cfg
             .max_steps
-            .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(cfg.accum.max(1)));
+            .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(group_size));
         let mut p = Progress::from_state(&self.state);
         let mut model = model;
-        let mut optim = new_optimizer();
+        let mut optim = optimizer_for(cfg);
         if self.resume {
             model = load_module(model, &self.run.last_checkpoint())?;
             optim = load_optimizer(optim, &optim_checkpoint(self.run))?;
         }
         let bar = progress_bar(total_steps as u64, self.quiet);
         bar.set_position(p.step as u64);
+        if self.resume {
+            let dropped = truncate_after(&self.run.metrics_path(), p.step)?;
+            if dropped > 0 {
+                eprintln!(
+                    "dropped {dropped} lines of metrics.jsonl logged after the checkpoint of \
+                     step {} (they will be logged again)",
+                    p.step
+                );
+            }
+        }
         let mut log = MetricsLog::open(&self.run.metrics_path())?;
         let start = Instant::now();
         if !self.resume {
@@ -286,8 +369,9 @@ impl ModelTask for TrainJob<'_> {
                 if interrupted() {
                     break 'training StopReason::Interrupted;
                 }
-                let group: Vec<HostBatch> = batches.by_ref().take(cfg.accum.max(1)).collect();
-                let (next, decision) = self.train_step(model, &mut optim, &group, &mut p);
+                let group: Vec<HostBatch> = batches.by_ref().take(group_size).collect();
+                let (next, decision) =
+                    self.train_step(model, &mut optim, &group, parallel.as_ref(), &mut p)?;
                 model = next;
                 p.batch_in_epoch += group.len();
                 match decision {
@@ -305,7 +389,7 @@ impl ModelTask for TrainJob<'_> {
                     GuardDecision::Reload => {
                         p.lr_scale *= 0.5;
                         model = load_module(model, &self.run.last_checkpoint())?;
-                        optim = new_optimizer();
+                        optim = optimizer_for(cfg);
                         bar.suspend(|| {
                             eprintln!(
                                 "step {}: {} non-finite losses in a row; reloaded {} with a \
@@ -354,6 +438,9 @@ impl ModelTask for TrainJob<'_> {
         }
         self.save_state(&model, &optim, &p, start)?;
         bar.finish_and_clear();
+        if let Err(e) = learning_curves(self.run) {
+            eprintln!("warning: could not draw the learning curves: {e:#}");
+        }
         let summary = TrainSummary {
             steps: p.step,
             epochs: p.epoch,
@@ -401,6 +488,7 @@ impl TrainJob<'_> {
             last_train_loss: p.last_train_loss.is_finite().then_some(p.last_train_loss),
             best: p.best.clone(),
             evals_without_gain: p.evals_without_gain,
+            plateau_evals: p.plateau_evals,
             lr_scale: p.lr_scale,
             reloads: p.guard.reloads,
             inputs: self.state.inputs.clone(),
@@ -414,12 +502,19 @@ impl TrainJob<'_> {
         model: M,
         optim: &mut ModuleOptimizer,
         group: &[HostBatch],
+        parallel: Option<&DataParallel<M>>,
         p: &mut Progress,
-    ) -> (M, GuardDecision) {
+    ) -> Result<(M, GuardDecision)> {
         let t0 = Instant::now();
-        self.device.seed(step_seed(self.config.seed, p.step));
-        let (grads, stats) =
-            accumulated_grads(&model, group, &self.device, self.config.label_smoothing);
+        let seed = step_seed(self.config.seed, p.step);
+        let ls = self.config.label_smoothing;
+        let (grads, stats) = match parallel {
+            Some(workers) => workers.grads(&model, group, ls, seed)?,
+            None => {
+                self.device.seed(seed);
+                accumulated_grads(&model, group, &self.device, ls)
+            }
+        };
         let lr = self.config.schedule().lr(p.step + 1) * p.lr_scale;
         let update = guarded_update(
             model,
@@ -431,7 +526,7 @@ impl TrainJob<'_> {
             self.config.clip_norm,
         );
         if update.decision != GuardDecision::Update {
-            return (update.model, update.decision);
+            return Ok((update.model, update.decision));
         }
         p.step += 1;
         p.train_seconds += t0.elapsed().as_secs_f64();
@@ -441,7 +536,7 @@ impl TrainJob<'_> {
         p.window.tokens += stats.tokens;
         p.window.grad_norm_sum += update.grad_norm.unwrap_or(0.0) as f64;
         p.window.updates += 1;
-        (update.model, update.decision)
+        Ok((update.model, update.decision))
     }
 
     /// Progress bar every step; a metrics line every `log_every` steps.
@@ -486,6 +581,25 @@ impl TrainJob<'_> {
         Ok(())
     }
 
+    /// The `plateau` schedule: after `plateau_patience` validations without improvement, the
+    /// learning rate is multiplied by `plateau_factor`.
+    fn reduce_on_plateau(&self, bar: &ProgressBar, p: &mut Progress) {
+        let cfg = self.config;
+        if cfg.schedule != ScheduleKind::Plateau || p.plateau_evals < cfg.plateau_patience {
+            return;
+        }
+        p.lr_scale *= cfg.plateau_factor;
+        p.plateau_evals = 0;
+        bar.suspend(|| {
+            eprintln!(
+                "step {}: no improvement in {} validations; learning rate reduced to {:.3e}",
+                p.step,
+                cfg.plateau_patience,
+                cfg.schedule().lr(p.step) * p.lr_scale
+            )
+        });
+    }
+
     /// Validates, keeps the best checkpoint, and says whether to stop early.
     fn validate_and_save<M: Seq2Seq>(
         &self,
@@ -498,6 +612,11 @@ impl TrainJob<'_> {
         let Some(valid) = self.valid else {
             return Ok(false);
         };
+        if p.validated_at == Some(p.step) {
+            // Already done for these weights (an epoch end that is also the last step).
+            return Ok(false);
+        }
+        p.validated_at = Some(p.step);
         let t0 = Instant::now();
         let scores = valid.evaluate(&model.valid(), &self.device.clone().without_autodiff())?;
         p.valid_seconds += t0.elapsed().as_secs_f64();
@@ -515,9 +634,12 @@ impl TrainJob<'_> {
         {
             p.best = Some(scores);
             p.evals_without_gain = 0;
+            p.plateau_evals = 0;
             save_module(model, &self.run.best_checkpoint())?;
         } else {
             p.evals_without_gain += 1;
+            p.plateau_evals += 1;
+            self.reduce_on_plateau(bar, p);
         }
         Ok(self
             .config

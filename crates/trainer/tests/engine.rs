@@ -12,9 +12,12 @@ use honyaku::arch::ModelConfig;
 use honyaku::backend::Backend;
 use honyaku::checkpoint::load_module;
 use honyaku::clip::clip_global_norm;
+use honyaku::parallel::DataParallel;
 use honyaku::resume::{DivergenceGuard, GuardDecision, TrainState};
 use honyaku::run::{RunDir, TrainConfig};
-use honyaku::train::{TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer};
+use honyaku::train::{
+    StepStats, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
+};
 use honyaku_core::search::to_host_floats;
 use honyaku_core::testing::tempdir;
 use honyaku_core::{Preset, Seq2Seq, sequence_loss};
@@ -73,6 +76,18 @@ fn train_config(max_steps: usize, accum: usize) -> TrainConfig {
 
 /// Trains (or, with `resume`, continues) the run in `root` up to `max_steps` updates.
 fn train(root: &Path, max_steps: usize, resume: bool, accum: usize, dropout: f64) -> TrainSummary {
+    train_on(root, max_steps, resume, accum, dropout, 1)
+}
+
+/// [`train`] with data parallel over `devices` CPU devices.
+fn train_on(
+    root: &Path,
+    max_steps: usize,
+    resume: bool,
+    accum: usize,
+    dropout: f64,
+    devices: usize,
+) -> TrainSummary {
     let run = if resume {
         RunDir {
             root: root.to_path_buf(),
@@ -80,7 +95,10 @@ fn train(root: &Path, max_steps: usize, resume: bool, accum: usize, dropout: f64
     } else {
         RunDir::create(root, true).unwrap()
     };
-    let config = train_config(max_steps, accum);
+    let config = TrainConfig {
+        devices,
+        ..train_config(max_steps, accum)
+    };
     let batcher = Batcher::new(
         copy_corpus(64),
         BatcherConfig {
@@ -98,7 +116,8 @@ fn train(root: &Path, max_steps: usize, resume: bool, accum: usize, dropout: f64
             ..TrainState::default()
         }
     };
-    let device = Backend::Flex.train_device().unwrap();
+    let all_devices = Backend::Flex.train_devices(devices).unwrap();
+    let device = all_devices[0].clone();
     device.seed(7);
     model_config(dropout)
         .run(
@@ -109,6 +128,7 @@ fn train(root: &Path, max_steps: usize, resume: bool, accum: usize, dropout: f64
                 batcher: &batcher,
                 valid: None,
                 device: device.clone(),
+                devices: all_devices,
                 quiet: true,
                 state,
                 resume,
@@ -431,13 +451,110 @@ fn sigint_saves_and_resume_completes() {
     assert!(run.join("summary.json").exists());
 }
 
+fn synth_copy(corpus: &Path) {
+    let out = honyaku()
+        .args([
+            "synth",
+            "--task",
+            "copy",
+            "--pairs",
+            "300",
+            "--min-len",
+            "3",
+        ])
+        .args(["--max-len", "8", "--seed", "3", "--out"])
+        .arg(corpus)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !done() {
+        assert!(t0.elapsed() < Duration::from_secs(120), "waited for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
-fn accumulating_two_batches_equals_one_batch_of_both() {
-    let _seeded = seeded();
-    let device = Backend::Flex.train_device().unwrap();
-    let model = model_config(0.0).init_on(&device);
-    // Same-length sentences, so the concatenated batch has the same padding (none) as the
-    // halves; the halves have different sizes, so the token weighting matters.
+fn sigkill_in_the_middle_of_a_checkpoint_write_leaves_the_previous_one_usable() {
+    let dir = tempdir().unwrap();
+    let (corpus, run) = (dir.path().join("corpus"), dir.path().join("run"));
+    synth_copy(&corpus);
+    // Every checkpoint write pauses for 3 s halfway through its temporary file.
+    let mut child = honyaku()
+        .env("HONYAKU_FAULT_PAUSE_MS", "3000")
+        .args(["train", "--arch", "lstm", "--preset", "tiny", "--train-src"])
+        .arg(corpus.join("train.src"))
+        .arg("--train-tgt")
+        .arg(corpus.join("train.tgt"))
+        .args(["--max-steps", "1000", "--max-tokens", "256"])
+        .args([
+            "--vocab-size",
+            "100",
+            "--save-every",
+            "5",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state_file = run.join("train_state.json");
+    let tmp = run.join("checkpoints").join(".last.bpk.tmp");
+    // The step-0 save completes (its state file is written last), then the step-5 save starts.
+    wait_for("the first complete save", || state_file.exists());
+    let first = std::fs::read(run.join("checkpoints").join("last.bpk")).unwrap();
+    wait_for("the second checkpoint write", || tmp.exists());
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let torn = std::fs::metadata(&tmp).expect("killed mid-write: the temporary file remains");
+    assert!(
+        torn.len() < first.len() as u64,
+        "the temporary file is half written"
+    );
+    let state = TrainState::load(&RunDir { root: run.clone() }).unwrap();
+    assert_eq!(state.step, 0);
+    assert_eq!(
+        std::fs::read(run.join("checkpoints").join("last.bpk")).unwrap(),
+        first,
+        "the previous checkpoint is untouched"
+    );
+
+    // It translates, and training resumes from it.
+    let out = honyaku()
+        .args(["translate", "--run"])
+        .arg(&run)
+        .args(["--input", corpus.join("test.src").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = honyaku()
+        .args(["train", "--quiet", "--max-steps", "3", "--resume"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("at step 0"), "{stderr}");
+    assert_eq!(TrainState::load(&RunDir { root: run }).unwrap().step, 3);
+}
+
+/// Seven same-length pairs split 2 + 5, and all seven as one batch: the halves have no more
+/// padding than the whole (none), and different sizes, so the token weighting matters.
+fn halves_and_whole() -> ([HostBatch; 2], [HostBatch; 1]) {
     let corpus: Vec<EncodedPair> = copy_corpus(200)
         .into_iter()
         .filter(|p| p.src.len() == 5)
@@ -446,10 +563,19 @@ fn accumulating_two_batches_equals_one_batch_of_both() {
     assert_eq!(corpus.len(), 7);
     let all: Vec<&EncodedPair> = corpus.iter().collect();
     let (a, b) = all.split_at(2);
-    let halves = [HostBatch::from_pairs(a), HostBatch::from_pairs(b)];
-    let whole = [HostBatch::from_pairs(&all)];
-    let (g2, s2) = accumulated_grads(&model, &halves, &device, 0.1);
-    let (g1, s1) = accumulated_grads(&model, &whole, &device, 0.1);
+    (
+        [HostBatch::from_pairs(a), HostBatch::from_pairs(b)],
+        [HostBatch::from_pairs(&all)],
+    )
+}
+
+/// Asserts that two (gradients, loss sums) of one update agree, and so do the Adam updates
+/// they give.
+fn assert_same_update(
+    model: &honyaku_lstm::LstmSeq2Seq,
+    (g1, s1): (GradientsParams, StepStats),
+    (g2, s2): (GradientsParams, StepStats),
+) {
     assert_eq!(s1.tokens, s2.tokens);
     assert!((s1.loss() - s2.loss()).abs() < 1e-5, "{s1:?} vs {s2:?}");
     let mut r2 = ReadGrads(&g2, Vec::new());
@@ -468,8 +594,6 @@ fn accumulating_two_batches_equals_one_batch_of_both() {
         diff <= 1e-5 * scale.max(1.0),
         "max grad difference {diff} (max grad {scale})"
     );
-
-    // And the optimizer steps they give agree.
     let mut o1 = new_optimizer();
     let mut o2 = new_optimizer();
     let m1 = guarded_update(
@@ -482,7 +606,7 @@ fn accumulating_two_batches_equals_one_batch_of_both() {
         None,
     );
     let m2 = guarded_update(
-        model,
+        model.clone(),
         &mut o2,
         &mut DivergenceGuard::default(),
         s2.loss(),
@@ -492,6 +616,45 @@ fn accumulating_two_batches_equals_one_batch_of_both() {
     );
     let d = max_diff(&params(&m1.model), &params(&m2.model));
     assert!(d <= 1e-5, "weights after one update differ by {d}");
+}
+
+#[test]
+fn accumulating_two_batches_equals_one_batch_of_both() {
+    let _seeded = seeded();
+    let device = Backend::Flex.train_device().unwrap();
+    let model = model_config(0.0).init_on(&device);
+    let (halves, whole) = halves_and_whole();
+    let accumulated = accumulated_grads(&model, &halves, &device, 0.1);
+    let one = accumulated_grads(&model, &whole, &device, 0.1);
+    assert_same_update(&model, one, accumulated);
+}
+
+#[test]
+fn one_step_on_two_cpu_devices_equals_one_step_on_the_concatenated_batch() {
+    let _seeded = seeded();
+    let devices = Backend::Flex.train_devices(2).unwrap();
+    assert_eq!(devices.len(), 2);
+    let model = model_config(0.0).init_on(&devices[0]);
+    let (halves, whole) = halves_and_whole();
+    let parallel = DataParallel::new(devices.clone());
+    let two = parallel.grads(&model, &halves, 0.1, 7).unwrap();
+    let one = accumulated_grads(&model, &whole, &devices[0], 0.1);
+    assert_same_update(&model, one, two);
+}
+
+#[test]
+fn training_on_two_devices_matches_accumulating_two_batches_on_one() {
+    let _seeded = seeded();
+    let dir = tempdir().unwrap();
+    let (parallel, accumulated) = (dir.path().join("par"), dir.path().join("acc"));
+    let a = train_on(&parallel, 6, false, 1, 0.0, 2);
+    let b = train_on(&accumulated, 6, false, 2, 0.0, 1);
+    assert_eq!((a.steps, a.epochs), (b.steps, b.epochs));
+    let diff = max_diff(
+        &checkpoint_params(&parallel),
+        &checkpoint_params(&accumulated),
+    );
+    assert!(diff <= 1e-5, "weights differ by {diff}");
 }
 
 #[test]
@@ -549,6 +712,7 @@ fn training_keeps_the_newest_step_checkpoints_and_average_uses_them() {
                 batcher: &batcher,
                 valid: None,
                 device: device.clone(),
+                devices: Vec::new(),
                 quiet: true,
                 state: TrainState {
                     lr_scale: 1.0,
@@ -619,6 +783,7 @@ fn a_diverging_run_reloads_three_times_then_stops_with_a_clear_error() {
                 batcher: &batcher,
                 valid: None,
                 device: device.clone(),
+                devices: Vec::new(),
                 quiet: true,
                 state: TrainState {
                     lr_scale: 1.0,
