@@ -45,9 +45,64 @@ impl Schedule {
     }
 }
 
+/// Reduce-on-plateau bookkeeping (PyTorch's `ReduceLROnPlateau` in `patience` terms).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plateau {
+    /// Factor applied to the learning rate at each reduction.
+    pub factor: f64,
+    /// Validations without improvement before a reduction.
+    pub patience: usize,
+}
+
+impl Plateau {
+    /// Records one validation; `bad` counts validations without improvement since the best
+    /// one or the last reduction. Returns the factor to apply now, if it is time to reduce.
+    pub fn observe(&self, improved: bool, bad: &mut usize) -> Option<f64> {
+        if improved {
+            *bad = 0;
+            return None;
+        }
+        *bad += 1;
+        if *bad < self.patience {
+            return None;
+        }
+        *bad = 0;
+        Some(self.factor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plateau_reduces_after_patience_bad_validations_and_resets_on_improvement() {
+        let plateau = Plateau {
+            factor: 0.5,
+            patience: 2,
+        };
+        let mut bad = 0;
+        let mut scale = 1.0;
+        let mut trace = Vec::new();
+        for improved in [true, false, false, false, false, true, false, false] {
+            if let Some(f) = plateau.observe(improved, &mut bad) {
+                scale *= f;
+            }
+            trace.push(scale);
+        }
+        assert_eq!(trace, [1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125]);
+    }
+
+    #[test]
+    fn plateau_keeps_the_configured_rate_between_reductions() {
+        let s = Schedule {
+            kind: ScheduleKind::Plateau,
+            lr: 3e-4,
+            warmup: 10,
+        };
+        assert_eq!(s.lr(1), 3e-4);
+        assert_eq!(s.lr(1000), 3e-4);
+    }
 
     #[test]
     fn inverse_sqrt_warms_up_linearly_then_decays() {

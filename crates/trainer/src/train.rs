@@ -25,7 +25,7 @@ use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, trun
 use crate::parallel::DataParallel;
 use crate::resume::{DivergenceGuard, GuardDecision, TrainState, interrupted, optim_checkpoint};
 use crate::run::{OptimizerKind, RunDir, TrainConfig};
-use crate::schedule::ScheduleKind;
+use crate::schedule::{Plateau, ScheduleKind};
 use crate::validation::{ValidScores, ValidSet};
 
 /// A training job for [`crate::arch::ModelConfig::run`].
@@ -583,21 +583,26 @@ impl TrainJob<'_> {
 
     /// The `plateau` schedule: after `plateau_patience` validations without improvement, the
     /// learning rate is multiplied by `plateau_factor`.
-    fn reduce_on_plateau(&self, bar: &ProgressBar, p: &mut Progress) {
+    fn reduce_on_plateau(&self, improved: bool, bar: &ProgressBar, p: &mut Progress) {
         let cfg = self.config;
-        if cfg.schedule != ScheduleKind::Plateau || p.plateau_evals < cfg.plateau_patience {
+        if cfg.schedule != ScheduleKind::Plateau {
             return;
         }
-        p.lr_scale *= cfg.plateau_factor;
-        p.plateau_evals = 0;
-        bar.suspend(|| {
-            eprintln!(
-                "step {}: no improvement in {} validations; learning rate reduced to {:.3e}",
-                p.step,
-                cfg.plateau_patience,
-                cfg.schedule().lr(p.step) * p.lr_scale
-            )
-        });
+        let plateau = Plateau {
+            factor: cfg.plateau_factor,
+            patience: cfg.plateau_patience,
+        };
+        if let Some(factor) = plateau.observe(improved, &mut p.plateau_evals) {
+            p.lr_scale *= factor;
+            bar.suspend(|| {
+                eprintln!(
+                    "step {}: no improvement in {} validations; learning rate reduced to {:.3e}",
+                    p.step,
+                    cfg.plateau_patience,
+                    cfg.schedule().lr(p.step) * p.lr_scale
+                )
+            });
+        }
     }
 
     /// Validates, keeps the best checkpoint, and says whether to stop early.
@@ -634,12 +639,11 @@ impl TrainJob<'_> {
         {
             p.best = Some(scores);
             p.evals_without_gain = 0;
-            p.plateau_evals = 0;
+            self.reduce_on_plateau(true, bar, p);
             save_module(model, &self.run.best_checkpoint())?;
         } else {
             p.evals_without_gain += 1;
-            p.plateau_evals += 1;
-            self.reduce_on_plateau(bar, p);
+            self.reduce_on_plateau(false, bar, p);
         }
         Ok(self
             .config

@@ -14,9 +14,10 @@ use honyaku::checkpoint::load_module;
 use honyaku::clip::clip_global_norm;
 use honyaku::parallel::DataParallel;
 use honyaku::resume::{DivergenceGuard, GuardDecision, TrainState};
-use honyaku::run::{RunDir, TrainConfig};
+use honyaku::run::{OptimizerKind, RunDir, TrainConfig};
 use honyaku::train::{
     StepStats, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
+    optimizer_for,
 };
 use honyaku_core::search::to_host_floats;
 use honyaku_core::testing::tempdir;
@@ -322,6 +323,42 @@ impl ModuleVisitor for ReadGrads<'_> {
         self.1
             .extend(to_host_floats(self.0.get::<D>(param.id).unwrap()));
     }
+}
+
+#[test]
+fn adamw_decays_the_weights_where_adam_leaves_them() {
+    let _seeded = seeded();
+    let model = model_config(0.0).init_on(&Backend::Flex.train_device().unwrap());
+    let zero = || {
+        let mut grads = GradientsParams::new();
+        model.visit(&mut ConstGrads {
+            grads: &mut grads,
+            value: 0.0,
+            count: 0,
+        });
+        grads
+    };
+    let (lr, decay) = (0.1, 0.5);
+    let adamw = TrainConfig {
+        optimizer: OptimizerKind::Adamw,
+        weight_decay: decay,
+        ..TrainConfig::default()
+    };
+    let before = params(&model);
+    let step = |config: &TrainConfig| {
+        let mut optim = optimizer_for(config);
+        params(&optim.step(lr, model.clone(), zero()))
+    };
+    // Zero gradients: Adam's update is 0; AdamW still shrinks every weight by lr × decay.
+    assert!(max_diff(&before, &step(&TrainConfig::default())) < 1e-7);
+    let decayed = step(&adamw);
+    let shrink = (1.0 - lr * decay) as f32;
+    let expected: Vec<Vec<f32>> = before
+        .iter()
+        .map(|p| p.iter().map(|w| w * shrink).collect())
+        .collect();
+    assert!(max_diff(&expected, &decayed) < 1e-6);
+    assert!(max_diff(&before, &decayed) > 1e-4);
 }
 
 #[test]
