@@ -625,13 +625,19 @@ impl TrainJob<'_> {
         let t0 = Instant::now();
         let scores = valid.evaluate(&model.valid(), &self.device.clone().without_autodiff())?;
         p.valid_seconds += t0.elapsed().as_secs_f64();
+        // 1-based, as in training lines: the epoch in progress, or the one just finished.
+        let epoch = if p.batch_in_epoch == 0 {
+            p.epoch.max(1)
+        } else {
+            p.epoch + 1
+        };
         log.write(&MetricLine::valid(
             p.step,
-            p.epoch,
+            epoch,
             p.elapsed(start),
             &scores,
         ))?;
-        bar.suspend(|| eprintln!("step {} (epoch {}): {scores}", p.step, p.epoch.max(1)));
+        bar.suspend(|| eprintln!("step {} (epoch {epoch}): {scores}", p.step));
         let metric = self.config.select_metric;
         if p.best
             .as_ref()
