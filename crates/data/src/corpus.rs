@@ -357,8 +357,11 @@ mod tests {
         let dir = TempDir::new().unwrap();
         let path = write(&dir, "bad.txt", b"ok\nab\xFFcd\n");
         let err = read_lines(&path).unwrap_err();
-        let expected = format!("'{}' line 2: invalid UTF-8 (byte offset 2)", path.display());
-        assert_eq!(err.to_string(), expected);
+        let expected = format!(
+            "'{}' line 2: invalid UTF-8 (byte offset 2);",
+            path.display()
+        );
+        assert!(err.to_string().starts_with(&expected), "{err}");
     }
 
     #[test]
@@ -368,7 +371,7 @@ mod tests {
         let err = read_lines(&missing).unwrap_err().to_string();
         assert!(err.starts_with("cannot open corpus file '"), "{err}");
         assert!(
-            err.ends_with("nope.de': No such file or directory"),
+            err.contains("nope.de': No such file or directory; check the path"),
             "{err}"
         );
         let err = read_lines(dir.path()).unwrap_err();
@@ -386,7 +389,7 @@ mod tests {
         let short = write(&dir, "b.en", "Hello\n".as_bytes());
         let err = read_parallel(&de, &short).unwrap_err().to_string();
         assert!(err.contains("has 2 lines"), "{err}");
-        assert!(err.ends_with("b.en' has 1"), "{err}");
+        assert!(err.contains("b.en' has 1; "), "{err}");
     }
 
     #[test]
@@ -426,7 +429,7 @@ mod tests {
         let path = write(&dir, "t.tsv", b"a\tb\tc\nd\te\n");
         let err = read_tsv(&path, 1, 3).unwrap_err().to_string();
         assert!(
-            err.ends_with("' line 2: has 2 columns, column 3 was requested"),
+            err.contains("' line 2: has 2 columns, column 3 was requested; "),
             "{err}"
         );
         let err = read_tsv(&path, 0, 1).unwrap_err();
