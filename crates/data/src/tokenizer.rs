@@ -51,7 +51,7 @@ pub enum SubwordModel {
 
 /// How to train a tokenizer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TokenizerConfig {
     /// The segmentation algorithm.
     pub model: SubwordModel,
