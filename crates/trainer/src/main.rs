@@ -8,6 +8,8 @@ use honyaku::{
 };
 
 fn main() -> ExitCode {
+    // SAFETY: nothing else runs yet.
+    unsafe { honyaku::backend::default_to_cpu() };
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Synth(args) => cmd_synth::run(args),

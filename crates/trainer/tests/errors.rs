@@ -538,3 +538,23 @@ fn translate_refuses_invalid_utf8_on_stdin() {
     assert!(err.contains("iconv"), "{err}");
     assert!(out.stdout.is_empty(), "nothing half-translated");
 }
+
+/// Regression: resuming a CPU run loaded the optimizer state onto Burn's default device, the
+/// GPU, and panicked ("Unable to acquire wgpu device") on a machine without one.
+#[test]
+fn resuming_a_cpu_run_needs_no_gpu() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let run = tiny_run(tmp.path());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_honyaku"))
+        .args(["train", "--resume", s(&run), "--max-steps", "4", "--quiet"])
+        .env("CUBECL_WGPU_DEFAULT_DEVICE", "DiscreteGpu(99)")
+        .env_remove("BURN_DEVICE")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("wgpu") && !err.contains("XDG_RUNTIME_DIR"),
+        "{err}"
+    );
+}

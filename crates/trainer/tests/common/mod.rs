@@ -55,7 +55,10 @@ pub fn fails(case: &str, out: &Output) -> String {
         !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
         "{case}: {err}"
     );
-    assert!(err.starts_with("error: "), "{case}: {err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("error: ")),
+        "{case}: {err}"
+    );
     record(case, &err);
     err
 }
