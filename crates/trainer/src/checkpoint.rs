@@ -164,3 +164,52 @@ pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptim
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_every_old_file() {
+        let dir = honyaku_core::testing::tempdir().unwrap();
+        let weights = dir.path().join("last.bpk");
+        fs::write(&weights, b"old weights").unwrap();
+        // The second file cannot be written: its "directory" is a file.
+        let blocker = dir.path().join("blocker");
+        fs::write(&blocker, b"").unwrap();
+        let state = blocker.join("train_state.json");
+        let err = write_atomic_all(&[(&weights, b"new weights"), (&state, b"{}")]).unwrap_err();
+        assert!(format!("{err:#}").contains("blocker"), "{err:#}");
+        assert_eq!(fs::read(&weights).unwrap(), b"old weights");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn a_write_error_names_the_file_the_cause_and_the_fix() {
+        let err = write_error(
+            Path::new("run/checkpoints/last.bpk"),
+            std::io::Error::from(std::io::ErrorKind::StorageFull),
+        );
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with(
+                "writing run/checkpoints/last.bpk failed, the previous version of the file is \
+                 unchanged; the disk is full"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("honyaku train --resume"), "{text}");
+    }
+
+    #[test]
+    fn long_record_errors_are_shortened_on_a_char_boundary() {
+        let text = "é".repeat(500);
+        let short = shorten(&text);
+        assert!(short.len() < 260 && short.ends_with(" …"), "{short}");
+        assert_eq!(shorten("short"), "short");
+    }
+}
