@@ -253,6 +253,8 @@ fn collect_lines(
         let read = reader.read_until(b'\n', &mut buf);
         match read {
             Ok(0) => return Ok(lines),
+            // A file that holds nothing but a byte order mark is empty, not one empty line.
+            Ok(_) if lines.is_empty() && buf == UTF8_BOM => {}
             Ok(_) => {
                 let line = decode_line(&mut buf, lines.len() + 1, path)?;
                 lines.push(line);
@@ -318,6 +320,19 @@ mod tests {
         let dir = TempDir::new().unwrap();
         let path = write(&dir, "a.txt", b"\xEF\xBB\xBFHallo\r\nWelt\r\n\r\nEnde");
         assert_eq!(read_lines(&path).unwrap(), ["Hallo", "Welt", "", "Ende"]);
+    }
+
+    /// Found by the `plain_lines_round_trip` property: a file of only a BOM read as one empty
+    /// line (so an empty corpus saved by some editors was "1 line", not empty).
+    #[test]
+    fn a_file_of_only_a_bom_is_empty() {
+        let dir = TempDir::new().unwrap();
+        let path = write(&dir, "bom.txt", UTF8_BOM);
+        assert_eq!(read_lines(&path).unwrap(), Vec::<String>::new());
+        let path = write(&dir, "bom.gz", &gzip(UTF8_BOM));
+        assert_eq!(read_lines(&path).unwrap(), Vec::<String>::new());
+        let path = write(&dir, "bom_nl.txt", b"\xEF\xBB\xBF\n");
+        assert_eq!(read_lines(&path).unwrap(), [""]);
     }
 
     #[test]

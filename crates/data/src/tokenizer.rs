@@ -138,6 +138,10 @@ impl Tokenizer {
         let path = path.as_ref();
         let json = fs::read_to_string(path)
             .map_err(|e| DataError::tokenizer_load(path, crate::error::io_reason(&e)))?;
+        // The library panics ("Helper") on some malformed JSON, e.g. a file cut off inside the
+        // decoder section; checking the syntax first turns that into an error.
+        serde_json::from_str::<serde::de::IgnoredAny>(&json)
+            .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
         let inner = HfTokenizer::from_str(&json)
             .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
         check_special_ids(&inner).map_err(|reason| DataError::tokenizer_load(path, reason))?;
@@ -628,6 +632,22 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["tok.json"]);
+    }
+
+    /// Found by the `tokenizer_load_of_damaged_json_is_ok_or_a_typed_error` property: a
+    /// tokenizer.json cut off inside its decoder made the library panic ("Helper").
+    #[test]
+    fn a_file_cut_off_in_the_decoder_is_an_error_not_a_panic() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"decoder":{"type":"Metaspace","replacement":"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err();
+        assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
+        assert!(err.to_string().contains("EOF while parsing"), "{err}");
     }
 
     #[test]
