@@ -142,7 +142,8 @@ impl Tokenizer {
         // decoder section; checking the syntax first turns that into an error.
         serde_json::from_str::<serde::de::IgnoredAny>(&json)
             .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
-        let inner = HfTokenizer::from_str(&json)
+        let inner = without_panics(|| HfTokenizer::from_str(&json))
+            .map_err(|e| DataError::tokenizer_load(path, e))?
             .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
         check_special_ids(&inner).map_err(|reason| DataError::tokenizer_load(path, reason))?;
         Ok(Self::wrap(inner))
@@ -315,6 +316,25 @@ fn without_control_ids(ids: &[u32]) -> Vec<u32> {
     ids.iter()
         .map(|&id| if id < UNK_ID { UNK_ID } else { id })
         .collect()
+}
+
+/// Runs `f`, turning a panic into an error without printing it. The tokenizer library panics
+/// on some well-formed but inconsistent files (e.g. a `continuing_subword_prefix` longer than
+/// a merge's piece underflows); a damaged file must give an error, not a crash. The panic hook
+/// is process-global: swapping it can only hide another thread's panic message meanwhile.
+fn without_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    outcome.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        format!("the file is inconsistent, the tokenizer library failed on it ({what})")
+    })
 }
 
 fn train_error(reason: impl Into<String>) -> DataError {
@@ -648,6 +668,29 @@ mod tests {
         let err = Tokenizer::load(&path).unwrap_err();
         assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
         assert!(err.to_string().contains("EOF while parsing"), "{err}");
+    }
+
+    /// Found by the `tokenizer_load_of_edited_json_is_ok_or_a_typed_error` property (after
+    /// 5844 cases): a `continuing_subword_prefix` longer than a merge's second piece made the
+    /// library panic with an integer underflow ("range end index 18446744073709551611").
+    #[test]
+    fn a_prefix_longer_than_a_merge_is_an_error_not_a_panic() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"BPE","dropout":null,"unk_token":"<unk>",
+            "continuing_subword_prefix":"▁","end_of_word_suffix":null,"fuse_unk":false,
+            "byte_fallback":false,"ignore_merges":false,
+            "vocab":{"<pad>":0,"<s>":1,"</s>":2,"<unk>":3,"a":4,"b":5,"ab":6},
+            "merges":[["a","b"]]}}"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err();
+        assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
+        assert!(err.to_string().contains("tokenizer.json"), "{err}");
     }
 
     #[test]
