@@ -428,6 +428,21 @@ fn check_special_ids(tokenizer: &HfTokenizer) -> Result<(), String> {
             }
         }
     }
+    // The model has one embedding per id below the vocabulary size: an id at or above it (a
+    // hand-edited file, a flipped digit) would index past the embeddings at translation time.
+    let size = tokenizer.get_vocab_size(true);
+    let vocab = tokenizer.get_vocab(true);
+    if let Some((piece, id)) = vocab
+        .iter()
+        .filter(|&(_, &id)| id as usize >= size)
+        .min_by_key(|&(_, &id)| id)
+    {
+        return Err(format!(
+            "piece {piece:?} has id {id}, but the vocabulary has {size} entries (ids 0 to {}); \
+             the file was edited or damaged",
+            size.saturating_sub(1)
+        ));
+    }
     Ok(())
 }
 
@@ -691,6 +706,31 @@ mod tests {
         let err = Tokenizer::load(&path).unwrap_err();
         assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
         assert!(err.to_string().contains("tokenizer.json"), "{err}");
+    }
+
+    /// Found by the long run of `tokenizer_load_of_damaged_json_is_ok_or_a_typed_error` (after
+    /// 13708 of 100000 cases): one digit of an id replaced by `1` gave a piece id 137 in a
+    /// vocabulary of 60, which encoding returned and the model could not embed.
+    #[test]
+    fn an_id_past_the_vocabulary_is_an_error() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"BPE","dropout":null,"unk_token":"<unk>",
+            "continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,
+            "byte_fallback":false,"ignore_merges":false,
+            "vocab":{"<pad>":0,"<s>":1,"</s>":2,"<unk>":3,"a":4,"b":137},
+            "merges":[]}}"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("piece \"b\" has id 137, but the vocabulary has 6 entries (ids 0 to 5)"),
+            "{err}"
+        );
     }
 
     #[test]
