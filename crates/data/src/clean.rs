@@ -21,6 +21,11 @@ pub const RATIO_EXEMPT_LEN: usize = 5;
 const IDEOGRAPHIC_CHARS_PER_UNIT: usize = 2;
 /// Letters of scripts written without spaces (Thai, Lao, Khmer, Myanmar) per word unit.
 const UNSPACED_CHARS_PER_UNIT: usize = 4;
+/// Characters of a spaced-script "word" per word unit: a longer run without spaces (a URL, a
+/// base64 blob, a line with its spaces lost) counts one unit per this many characters, so that
+/// an endless line without spaces is dropped as too long instead of reaching the tokenizer
+/// trainer (whose time grows with the square of a word's length).
+const LONGEST_WORD_CHARS: usize = 40;
 
 /// What [`clean`] keeps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -155,7 +160,7 @@ pub fn clean(pairs: Vec<SentencePair>, cfg: &CleanConfig) -> Result<CleanedCorpu
 }
 
 /// The length of `text` in word units: each whitespace-separated word of a spaced script counts
-/// 1; runs of Han/kana characters count one unit per 2 characters and runs of Thai, Lao, Khmer
+/// 1 (one per 40 characters, rounded up, for longer ones); runs of Han/kana characters count one unit per 2 characters and runs of Thai, Lao, Khmer
 /// or Myanmar letters one per 4 (rounded up), which roughly matches their word length. Mixed
 /// words split into runs: "東京Tower" is 1 + 1 units.
 pub fn length_units(text: &str) -> usize {
@@ -280,7 +285,7 @@ impl UnitCounter {
         let run = self.run_len;
         self.units += match self.run_class {
             None | Some(CharClass::Space) => 0,
-            Some(CharClass::Spaced) => 1,
+            Some(CharClass::Spaced) => run.div_ceil(LONGEST_WORD_CHARS),
             Some(CharClass::Ideographic) => run.div_ceil(IDEOGRAPHIC_CHARS_PER_UNIT),
             Some(CharClass::Unspaced) => run.div_ceil(UNSPACED_CHARS_PER_UNIT),
         };
@@ -323,6 +328,9 @@ mod tests {
         assert_eq!(length_units("私は昨日東京で新しい本を買いました。"), 9);
         assert_eq!(length_units("東京Tower"), 2);
         assert_eq!(length_units("สวัสดีครับ"), 3); // 10 Thai letters
+        // A "word" without spaces counts one unit per 40 characters.
+        assert_eq!(length_units(&"x".repeat(40)), 1);
+        assert_eq!(length_units(&"x".repeat(41)), 2);
     }
 
     #[test]

@@ -10,7 +10,11 @@ use crate::clean::CleanReport;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A corpus file could not be opened (missing, unreadable, ...).
-    #[error("cannot open corpus file '{}': {}", path.display(), io_reason(source))]
+    #[error(
+        "cannot open corpus file '{}': {}; check the path and that the file is readable",
+        path.display(),
+        io_reason(source)
+    )]
     Open {
         /// The file that was asked for.
         path: PathBuf,
@@ -19,7 +23,11 @@ pub enum DataError {
     },
 
     /// A directory (or other non-file) was given where a corpus file was expected.
-    #[error("'{}' is a directory, not a corpus file", path.display())]
+    #[error(
+        "'{}' is a directory, not a corpus file; give the path of a text file (plain or gzip, \
+         one sentence per line)",
+        path.display()
+    )]
     NotAFile {
         /// The path that is not a plain file.
         path: PathBuf,
@@ -38,7 +46,8 @@ pub enum DataError {
 
     /// The two sides of a parallel corpus have a different number of lines.
     #[error(
-        "line counts differ: '{}' has {src_lines} lines, '{}' has {tgt_lines}",
+        "line counts differ: '{}' has {src_lines} lines, '{}' has {tgt_lines}; the two files \
+         must be line-aligned (line i of one is the translation of line i of the other)",
         src_path.display(),
         tgt_path.display()
     )]
@@ -54,7 +63,11 @@ pub enum DataError {
     },
 
     /// A line is not valid UTF-8.
-    #[error("'{}' line {line}: invalid UTF-8 (byte offset {offset})", path.display())]
+    #[error(
+        "'{}' line {line}: invalid UTF-8 (byte offset {offset}); convert the file to UTF-8, \
+         e.g. with `iconv -f latin1 -t utf-8`",
+        path.display()
+    )]
     InvalidUtf8 {
         /// The file being read.
         path: PathBuf,
@@ -65,7 +78,11 @@ pub enum DataError {
     },
 
     /// A gzip-compressed file could not be decompressed to the end.
-    #[error("'{}': gzip stream is corrupt or truncated after line {line}", path.display())]
+    #[error(
+        "'{}': gzip stream is corrupt or truncated after line {line}; the file is incomplete, \
+         download or compress it again (`gzip -t` checks it)",
+        path.display()
+    )]
     CorruptGzip {
         /// The file being read.
         path: PathBuf,
@@ -75,7 +92,8 @@ pub enum DataError {
 
     /// A TSV row has fewer columns than the one requested.
     #[error(
-        "'{}' line {line}: has {found} column{}, column {requested} was requested",
+        "'{}' line {line}: has {found} column{}, column {requested} was requested; check that \
+         the file is tab-separated and the column numbers (--src-col, --tgt-col)",
         path.display(),
         if *found == 1 { "" } else { "s" }
     )]
@@ -91,7 +109,7 @@ pub enum DataError {
     },
 
     /// A corpus holds no sentence pairs at all.
-    #[error("{origin} contains no sentence pairs")]
+    #[error("{origin} contains no sentence pairs; give files with one sentence per line")]
     EmptyCorpus {
         /// What was read, e.g. `corpus 'train.de' / 'train.en'`.
         origin: String,
@@ -112,7 +130,11 @@ pub enum DataError {
     },
 
     /// A tokenizer file could not be read or is not a valid Honyaku tokenizer.
-    #[error("cannot load tokenizer '{}': {reason}", path.display())]
+    #[error(
+        "cannot load tokenizer '{}': {reason}; use the tokenizer files written by `honyaku \
+         train` (or retrain the run)",
+        path.display()
+    )]
     TokenizerLoad {
         /// The file (or directory) being loaded.
         path: PathBuf,
@@ -209,7 +231,8 @@ mod tests {
         };
         assert_eq!(
             err.to_string(),
-            "line counts differ: 'a.de' has 29000 lines, 'a.en' has 28999"
+            "line counts differ: 'a.de' has 29000 lines, 'a.en' has 28999; the two files must \
+             be line-aligned (line i of one is the translation of line i of the other)"
         );
     }
 
@@ -221,9 +244,10 @@ mod tests {
             found: 2,
             requested: 3,
         };
-        assert_eq!(
-            err.to_string(),
-            "'t.tsv' line 5: has 2 columns, column 3 was requested"
+        assert!(
+            err.to_string()
+                .starts_with("'t.tsv' line 5: has 2 columns, column 3 was requested; "),
+            "{err}"
         );
         let one = DataError::MissingColumn {
             path: "t.tsv".into(),
@@ -241,17 +265,19 @@ mod tests {
             line: 17,
             offset: 4,
         };
-        assert_eq!(
-            utf8.to_string(),
-            "'x' line 17: invalid UTF-8 (byte offset 4)"
+        assert!(
+            utf8.to_string()
+                .starts_with("'x' line 17: invalid UTF-8 (byte offset 4); convert the file"),
+            "{utf8}"
         );
         let gz = DataError::CorruptGzip {
             path: "x.gz".into(),
             line: 9,
         };
-        assert_eq!(
-            gz.to_string(),
-            "'x.gz': gzip stream is corrupt or truncated after line 9"
+        assert!(
+            gz.to_string()
+                .starts_with("'x.gz': gzip stream is corrupt or truncated after line 9; "),
+            "{gz}"
         );
     }
 }

@@ -51,7 +51,7 @@ pub enum SubwordModel {
 
 /// How to train a tokenizer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TokenizerConfig {
     /// The segmentation algorithm.
     pub model: SubwordModel,
@@ -138,7 +138,12 @@ impl Tokenizer {
         let path = path.as_ref();
         let json = fs::read_to_string(path)
             .map_err(|e| DataError::tokenizer_load(path, crate::error::io_reason(&e)))?;
-        let inner = HfTokenizer::from_str(&json)
+        // The library panics ("Helper") on some malformed JSON, e.g. a file cut off inside the
+        // decoder section; checking the syntax first turns that into an error.
+        serde_json::from_str::<serde::de::IgnoredAny>(&json)
+            .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
+        let inner = without_panics(|| HfTokenizer::from_str(&json))
+            .map_err(|e| DataError::tokenizer_load(path, e))?
             .map_err(|e| DataError::tokenizer_load(path, format!("not a tokenizer file: {e}")))?;
         check_special_ids(&inner).map_err(|reason| DataError::tokenizer_load(path, reason))?;
         Ok(Self::wrap(inner))
@@ -313,6 +318,25 @@ fn without_control_ids(ids: &[u32]) -> Vec<u32> {
         .collect()
 }
 
+/// Runs `f`, turning a panic into an error without printing it. The tokenizer library panics
+/// on some well-formed but inconsistent files (e.g. a `continuing_subword_prefix` longer than
+/// a merge's piece underflows); a damaged file must give an error, not a crash. The panic hook
+/// is process-global: swapping it can only hide another thread's panic message meanwhile.
+fn without_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    outcome.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        format!("the file is inconsistent, the tokenizer library failed on it ({what})")
+    })
+}
+
 fn train_error(reason: impl Into<String>) -> DataError {
     DataError::TokenizerTrain {
         reason: reason.into(),
@@ -403,6 +427,21 @@ fn check_special_ids(tokenizer: &HfTokenizer) -> Result<(), String> {
                 ));
             }
         }
+    }
+    // The model has one embedding per id below the vocabulary size: an id at or above it (a
+    // hand-edited file, a flipped digit) would index past the embeddings at translation time.
+    let size = tokenizer.get_vocab_size(true);
+    let vocab = tokenizer.get_vocab(true);
+    if let Some((piece, id)) = vocab
+        .iter()
+        .filter(|&(_, &id)| id as usize >= size)
+        .min_by_key(|&(_, &id)| id)
+    {
+        return Err(format!(
+            "piece {piece:?} has id {id}, but the vocabulary has {size} entries (ids 0 to {}); \
+             the file was edited or damaged",
+            size.saturating_sub(1)
+        ));
     }
     Ok(())
 }
@@ -628,6 +667,70 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["tok.json"]);
+    }
+
+    /// Found by the `tokenizer_load_of_damaged_json_is_ok_or_a_typed_error` property: a
+    /// tokenizer.json cut off inside its decoder made the library panic ("Helper").
+    #[test]
+    fn a_file_cut_off_in_the_decoder_is_an_error_not_a_panic() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"decoder":{"type":"Metaspace","replacement":"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err();
+        assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
+        assert!(err.to_string().contains("EOF while parsing"), "{err}");
+    }
+
+    /// Found by the `tokenizer_load_of_edited_json_is_ok_or_a_typed_error` property (after
+    /// 5844 cases): a `continuing_subword_prefix` longer than a merge's second piece made the
+    /// library panic with an integer underflow ("range end index 18446744073709551611").
+    #[test]
+    fn a_prefix_longer_than_a_merge_is_an_error_not_a_panic() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"BPE","dropout":null,"unk_token":"<unk>",
+            "continuing_subword_prefix":"▁","end_of_word_suffix":null,"fuse_unk":false,
+            "byte_fallback":false,"ignore_merges":false,
+            "vocab":{"<pad>":0,"<s>":1,"</s>":2,"<unk>":3,"a":4,"b":5,"ab":6},
+            "merges":[["a","b"]]}}"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err();
+        assert!(matches!(err, DataError::TokenizerLoad { .. }), "{err}");
+        assert!(err.to_string().contains("tokenizer.json"), "{err}");
+    }
+
+    /// Found by the long run of `tokenizer_load_of_damaged_json_is_ok_or_a_typed_error` (after
+    /// 13708 of 100000 cases): one digit of an id replaced by `1` gave a piece id 137 in a
+    /// vocabulary of 60, which encoding returned and the model could not embed.
+    #[test]
+    fn an_id_past_the_vocabulary_is_an_error() {
+        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        fs::write(
+            &path,
+            r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],
+            "normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,
+            "model":{"type":"BPE","dropout":null,"unk_token":"<unk>",
+            "continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,
+            "byte_fallback":false,"ignore_merges":false,
+            "vocab":{"<pad>":0,"<s>":1,"</s>":2,"<unk>":3,"a":4,"b":137},
+            "merges":[]}}"#,
+        )
+        .unwrap();
+        let err = Tokenizer::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("piece \"b\" has id 137, but the vocabulary has 6 entries (ids 0 to 5)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -59,9 +59,10 @@ impl std::str::FromStr for Arch {
 }
 
 /// A model configuration: which architecture, with all its dimensions. Saved as part of
-/// `config.json` in the run directory.
+/// `config.json` in the run directory. Reading one refuses fields the architecture does not
+/// have (a misspelt `n_layer` would otherwise be ignored silently).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "arch", rename_all = "lowercase")]
+#[serde(tag = "arch", rename_all = "lowercase", try_from = "serde_json::Value")]
 pub enum ModelConfig {
     /// See [`LstmSeq2SeqConfig`].
     Lstm(LstmSeq2SeqConfig),
@@ -69,6 +70,51 @@ pub enum ModelConfig {
     Attention(AttentionSeq2SeqConfig),
     /// See [`TransformerConfig`].
     Transformer(TransformerConfig),
+}
+
+/// [`ModelConfig`] as serde reads it, before the check for unknown fields.
+#[derive(Deserialize)]
+#[serde(tag = "arch", rename_all = "lowercase")]
+enum RawModelConfig {
+    Lstm(LstmSeq2SeqConfig),
+    Attention(AttentionSeq2SeqConfig),
+    Transformer(TransformerConfig),
+}
+
+impl TryFrom<serde_json::Value> for ModelConfig {
+    type Error = String;
+
+    /// Parses the tagged configuration, then refuses every key that does not come back when
+    /// the parsed configuration is written out again: the architecture's configs (Burn
+    /// `Config`s) cannot say `deny_unknown_fields` themselves.
+    fn try_from(value: serde_json::Value) -> Result<Self, String> {
+        let config = match RawModelConfig::deserialize(&value).map_err(|e| e.to_string())? {
+            RawModelConfig::Lstm(c) => Self::Lstm(c),
+            RawModelConfig::Attention(c) => Self::Attention(c),
+            RawModelConfig::Transformer(c) => Self::Transformer(c),
+        };
+        let written = serde_json::to_value(&config).map_err(|e| e.to_string())?;
+        if let (Some(given), Some(known)) = (value.as_object(), written.as_object()) {
+            let mut unknown: Vec<&str> = given
+                .keys()
+                .filter(|k| !known.contains_key(*k))
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                unknown.sort_unstable();
+                let mut fields: Vec<&str> = known.keys().map(String::as_str).collect();
+                fields.sort_unstable();
+                return Err(format!(
+                    "unknown field{} `{}` in the {} model configuration; its fields are {}",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.join("`, `"),
+                    config.arch(),
+                    fields.join(", ")
+                ));
+            }
+        }
+        Ok(config)
+    }
 }
 
 /// Work to do with a model whose architecture is only known at run time. Implemented by
@@ -152,5 +198,44 @@ impl ModelConfig {
             Self::Attention(c) => task.run(c.init(device)),
             Self::Transformer(c) => task.run(c.init(device)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_round_trips_through_json() {
+        for arch in Arch::ALL {
+            for preset in [Preset::Tiny, Preset::Small, Preset::Base] {
+                let config = ModelConfig::preset(arch, preset, 120, 130);
+                let json = serde_json::to_string(&config).unwrap();
+                assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), config);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_model_field_is_refused_by_name() {
+        let config = ModelConfig::preset(Arch::Lstm, Preset::Tiny, 10, 10);
+        let mut value = serde_json::to_value(&config).unwrap();
+        value["n_layer"] = 3.into();
+        let err = serde_json::from_value::<ModelConfig>(value)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unknown field `n_layer` in the lstm model configuration; its fields"),
+            "{err}"
+        );
+        assert!(err.contains("n_layers"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_architecture_is_refused() {
+        let err = serde_json::from_str::<ModelConfig>(r#"{"arch": "gru"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `gru`"), "{err}");
     }
 }

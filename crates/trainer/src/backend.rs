@@ -77,6 +77,23 @@ impl Backend {
     }
 }
 
+/// Makes flex, which every build has and every machine runs, Burn's default device unless
+/// `BURN_DEVICE` says otherwise. Burn 0.22 materialises a loaded optimizer state on the default
+/// device (`ModuleOptimizer::load_record`; the tensors move to the parameters' device at the
+/// next step), and with the wgpu feature compiled in that default is the GPU: `honyaku train
+/// --resume` of a CPU run would start a GPU context, and panic on a machine without one.
+///
+/// # Safety
+///
+/// Sets an environment variable: call it first thing in `main`, while the process has one
+/// thread.
+pub unsafe fn default_to_cpu() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the caller guarantees that no other thread runs yet.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
+    }
+}
+
 /// Runs one tiny operation, turning a backend that cannot start into a clear error.
 fn probe(backend: Backend, device: &Device) -> Result<()> {
     let previous = std::panic::take_hook();

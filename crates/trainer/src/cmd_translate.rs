@@ -39,22 +39,29 @@ pub fn translate_lines(
     let tokenizers = Tokenizers::load_dir(&run.root)?;
     let checkpoint = run.inference_checkpoint()?;
     let max_len = config.data.max_len;
-    let mut truncated = 0usize;
+    let mut truncated = Vec::new();
     let sources: Vec<Vec<u32>> = lines
         .iter()
-        .map(|line| {
+        .enumerate()
+        .map(|(i, line)| {
             let mut ids = tokenizers.src.encode(line);
             if ids.len() > max_len {
                 ids.truncate(max_len);
-                truncated += 1;
+                truncated.push(i + 1);
             }
             ids
         })
         .collect();
-    if truncated > 0 {
+    if !truncated.is_empty() {
+        let shown: Vec<String> = truncated.iter().take(10).map(|n| n.to_string()).collect();
         eprintln!(
-            "warning: {truncated} input line(s) longer than {max_len} tokens were truncated to \
-             {max_len} tokens"
+            "warning: {} input line(s) longer than the run's maximum of {max_len} tokens were \
+             translated from their first {max_len} tokens only (line{} {}{}); split long \
+             sentences to translate them whole",
+            truncated.len(),
+            if truncated.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if truncated.len() > 10 { ", ..." } else { "" }
         );
     }
     let device = backend.device()?;
@@ -112,7 +119,8 @@ pub fn run(args: TranslateArgs) -> Result<()> {
     }
 }
 
-/// Reads lines from a file or stdin; invalid UTF-8 is an error naming the line.
+/// Reads lines from a file or stdin; invalid UTF-8 is an error naming the line. A byte order
+/// mark at the start and `\r` line endings are removed.
 pub fn read_input(path: Option<&Path>) -> Result<Vec<String>> {
     let (name, reader): (String, Box<dyn Read>) = match path {
         Some(path) => (
@@ -128,11 +136,15 @@ pub fn read_input(path: Option<&Path>) -> Result<Vec<String>> {
         let bytes = line.with_context(|| format!("reading {name}"))?;
         let mut text = String::from_utf8(bytes).map_err(|e| {
             anyhow!(
-                "{name} line {}: invalid UTF-8 at byte {}",
+                "{name} line {}: invalid UTF-8 at byte {}; convert the input to UTF-8, e.g. with \
+                 `iconv -f latin1 -t utf-8`",
                 i + 1,
                 e.utf8_error().valid_up_to()
             )
         })?;
+        if i == 0 && text.starts_with('\u{feff}') {
+            text.remove(0);
+        }
         if text.ends_with('\r') {
             text.pop();
         }

@@ -8,6 +8,8 @@ use honyaku::{
 };
 
 fn main() -> ExitCode {
+    // SAFETY: nothing else runs yet.
+    unsafe { honyaku::backend::default_to_cpu() };
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Synth(args) => cmd_synth::run(args),
@@ -22,9 +24,17 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            let mut said = format!("{err}");
+            eprintln!("error: {said}");
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                // An I/O reason the message already gives ("No such file or directory") is not
+                // repeated as a cause.
+                let text = cause.to_string();
+                let reason = text.split(" (os error ").next().unwrap_or(&text);
+                if !said.contains(reason) {
+                    eprintln!("  caused by: {text}");
+                    said.push_str(&text);
+                }
             }
             ExitCode::FAILURE
         }

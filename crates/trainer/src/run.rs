@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use honyaku_data::clean::CleanConfig;
 use honyaku_data::tokenizer::TokenizerConfig;
 use serde::{Deserialize, Serialize};
 
@@ -222,6 +223,23 @@ pub struct RunConfig {
     pub honyaku_version: String,
 }
 
+impl RunConfig {
+    /// Checks the model, training and data settings together.
+    pub fn check(&self) -> Result<()> {
+        self.model
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
+        self.train.validate()?;
+        CleanConfig {
+            max_len: self.data.max_len,
+            max_ratio: self.data.max_ratio,
+            dedup: self.data.dedup,
+        }
+        .validate()?;
+        Ok(())
+    }
+}
+
 /// Paths inside a run directory.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -335,12 +353,25 @@ impl RunDir {
         write_atomic(&self.config_path(), json.as_bytes())
     }
 
-    /// Reads `config.json`.
+    /// Reads `config.json` and checks its values, so that a hand-edited file gives an error
+    /// rather than a model that cannot be built.
     pub fn load_config(&self) -> Result<RunConfig> {
         let path = self.config_path();
         let text =
             fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a valid run configuration", path.display()))
+        let config: RunConfig = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a valid run configuration; restore the file `honyaku train` wrote, \
+                 or train the run again",
+                path.display()
+            )
+        })?;
+        config.check().with_context(|| {
+            format!(
+                "{} holds an impossible value; correct it, or train the run again",
+                path.display()
+            )
+        })?;
+        Ok(config)
     }
 }

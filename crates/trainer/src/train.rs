@@ -18,7 +18,9 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::arch::ModelTask;
-use crate::checkpoint::{load_module, load_optimizer, save_module, save_optimizer};
+use crate::checkpoint::{
+    load_module, load_optimizer, module_bytes, optimizer_bytes, save_module, write_atomic_all,
+};
 use crate::clip::clip_global_norm;
 use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
 use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
@@ -461,8 +463,9 @@ impl ModelTask for TrainJob<'_> {
 }
 
 impl TrainJob<'_> {
-    /// Saves `last.bpk`, `last.optim.bpk` and then `train_state.json`, each atomically; the
-    /// state is written last, so it never points past the weights it describes.
+    /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` together atomically: all three
+    /// are written before any replaces its old version, so a full disk leaves the previous
+    /// resume point whole.
     fn save_state<M: Seq2Seq>(
         &self,
         model: &M,
@@ -470,14 +473,7 @@ impl TrainJob<'_> {
         p: &Progress,
         start: Instant,
     ) -> Result<()> {
-        save_module(model, &self.run.last_checkpoint())?;
-        save_optimizer(optim, &optim_checkpoint(self.run))?;
-        let keep = self.config.keep_checkpoints;
-        if keep > 0 && p.step > 0 {
-            save_module(model, &step_checkpoint(self.run, p.step))?;
-            prune_step_checkpoints(self.run, keep)?;
-        }
-        TrainState {
+        let state = TrainState {
             step: p.step,
             epoch: p.epoch,
             batch_in_epoch: p.batch_in_epoch,
@@ -492,8 +488,21 @@ impl TrainJob<'_> {
             lr_scale: p.lr_scale,
             reloads: p.guard.reloads,
             inputs: self.state.inputs.clone(),
+        };
+        write_atomic_all(&[
+            (&self.run.last_checkpoint(), &module_bytes(model)?),
+            (&optim_checkpoint(self.run), &optimizer_bytes(optim)?),
+            (
+                &TrainState::path(self.run),
+                serde_json::to_string_pretty(&state)?.as_bytes(),
+            ),
+        ])?;
+        let keep = self.config.keep_checkpoints;
+        if keep > 0 && p.step > 0 {
+            save_module(model, &step_checkpoint(self.run, p.step))?;
+            prune_step_checkpoints(self.run, keep)?;
         }
-        .save(self.run)
+        Ok(())
     }
 
     /// One guarded update on one group of `accum` batches.
@@ -631,12 +640,7 @@ impl TrainJob<'_> {
         } else {
             p.epoch + 1
         };
-        log.write(&MetricLine::valid(
-            p.step,
-            epoch,
-            p.elapsed(start),
-            &scores,
-        ))?;
+        log.write(&MetricLine::valid(p.step, epoch, p.elapsed(start), &scores))?;
         bar.suspend(|| eprintln!("step {} (epoch {epoch}): {scores}", p.step));
         let metric = self.config.select_metric;
         if p.best
