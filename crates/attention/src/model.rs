@@ -114,6 +114,40 @@ impl AttentionSeq2SeqConfig {
         )
     }
 
+    /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
+    /// sentence pair of `src_len` source and `tgt_len` target tokens: the encoder's gate
+    /// projections in both directions, the attention keys and the bridge once per source, and
+    /// per target token the decoder's gate projections, scoring, the context, `W_c` and the
+    /// output projection. Embedding lookups and element-wise work are not counted.
+    pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        let (s, t) = (src_len as f64, tgt_len as f64);
+        let (e, de, dd) = (
+            self.d_embed as f64,
+            self.d_encoder as f64,
+            self.d_decoder as f64,
+        );
+        let lstm = |d_in: f64, h: f64| 2.0 * 4.0 * h * (d_in + h);
+        let encoder_token =
+            2.0 * (lstm(e, de) + (self.n_encoder_layers as f64 - 1.0) * lstm(2.0 * de, de));
+        let (keys, query, scores) = match self.attention {
+            AttentionKind::Bahdanau => {
+                let da = self.d_attention as f64;
+                (2.0 * 2.0 * de * da, 2.0 * dd * da, 2.0 * s * da)
+            }
+            AttentionKind::LuongGeneral => (2.0 * 2.0 * de * dd, 0.0, 2.0 * s * dd),
+            AttentionKind::LuongDot => (0.0, 0.0, 2.0 * s * dd),
+        };
+        let bridge = 2.0 * 4.0 * de * 2.0 * self.n_decoder_layers as f64 * dd;
+        let decoder_token = lstm(e + dd, dd)
+            + (self.n_decoder_layers as f64 - 1.0) * lstm(dd, dd)
+            + query
+            + scores
+            + 2.0 * s * 2.0 * de
+            + 2.0 * (2.0 * de + dd) * dd
+            + 2.0 * dd * self.tgt_vocab as f64;
+        s * (encoder_token + keys) + bridge + t * decoder_token
+    }
+
     /// Builds the model.
     ///
     /// # Panics

@@ -69,6 +69,22 @@ impl LstmSeq2SeqConfig {
         Ok(())
     }
 
+    /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
+    /// sentence pair of `src_len` source and `tgt_len` target tokens: per token and layer the
+    /// input and hidden projections to the four gates, and per target token the output
+    /// projection. Embedding lookups and element-wise work are not counted.
+    pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        let (e, h, layers) = (
+            self.d_embed as f64,
+            self.d_hidden as f64,
+            self.n_layers as f64,
+        );
+        // Layer 1 reads the embedding, the others the layer below; all read their own h.
+        let per_token = 2.0 * 4.0 * h * (e + h) + (layers - 1.0) * 2.0 * 4.0 * h * (h + h);
+        let output = 2.0 * h * self.tgt_vocab as f64;
+        src_len as f64 * per_token + tgt_len as f64 * (per_token + output)
+    }
+
     /// Builds the model.
     pub fn init(&self, device: &Device) -> LstmSeq2Seq {
         let stack = |d_input| {
