@@ -393,7 +393,9 @@ mod tests {
         let batches: Vec<TranslationBatch> = train.chunks(64).map(|c| batch(c, &device)).collect();
         device.seed(5);
         let config = LstmSeq2SeqConfig::preset(Preset::Tiny, VOCAB, VOCAB).with_d_hidden(128);
-        let (model, losses) = fit(config.init(&device), &batches, 1500, 5e-3);
+        // 2000 updates: at 1500 the exact match sat at 0.89-0.9, on either side of the bar
+        // depending on the matmul kernels' summation order (AVX2 or AVX-512).
+        let (model, losses) = fit(config.init(&device), &batches, 2000, 5e-3);
         eprintln!(
             "losses {:?}",
             losses.iter().step_by(100).collect::<Vec<_>>()
@@ -403,6 +405,7 @@ mod tests {
         let b = batch(&test, &plain);
         let expected: Vec<Vec<u32>> = test.iter().map(|p| p.tgt.clone()).collect();
         let accuracy = exact_match(&model.valid(), &b.source, &expected);
+        eprintln!("exact match {accuracy}");
         assert!(accuracy >= 0.9, "exact match {accuracy}");
     }
 
