@@ -83,6 +83,8 @@ pub struct TrainBench {
     pub grad_seconds: f64,
     /// Of which clipping and the Adam update, seconds.
     pub update_seconds: f64,
+    /// CPU time of the process (all threads) during the timed updates, seconds (Linux).
+    pub cpu_seconds: Option<f64>,
     /// Target tokens per second.
     pub tokens_per_second: f64,
     /// Training loss of the first and the last timed update (a sanity check: it falls).
@@ -98,18 +100,61 @@ pub struct Throughput {
     pub tokens: usize,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// CPU time of the process (all threads) meanwhile, seconds (Linux).
+    pub cpu_seconds: Option<f64>,
     /// Tokens per second.
     pub tokens_per_second: f64,
 }
 
 impl Throughput {
-    fn new(tokens: usize, seconds: f64) -> Self {
+    fn new(tokens: usize, clock: Clock) -> Self {
+        let (seconds, cpu_seconds) = clock.elapsed();
         Self {
             tokens,
             seconds,
+            cpu_seconds,
             tokens_per_second: tokens as f64 / seconds.max(1e-9),
         }
     }
+}
+
+/// Wall and process CPU time since a start. On a machine shared with other jobs the CPU time
+/// moves less than the wall time, so before/after comparisons can use both.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl Clock {
+    /// Starts now.
+    pub fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    /// Wall seconds and CPU seconds since the start.
+    pub fn elapsed(&self) -> (f64, Option<f64>) {
+        let cpu = match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        (self.wall.elapsed().as_secs_f64(), cpu)
+    }
+}
+
+/// User + system CPU time of this process, all threads, from `/proc/self/stat` (Linux; clock
+/// ticks of 10 ms).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 of `rest`.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// A square f32 matmul's rate.
@@ -265,11 +310,11 @@ impl BenchJob {
         let group = std::slice::from_ref(host);
         let (mut grad_seconds, mut update_seconds) = (0.0, 0.0);
         let (mut loss_first, mut loss_last) = (f64::NAN, f64::NAN);
-        let mut start = Instant::now();
+        let mut start = Clock::start();
         for step in 0..shape.warmup + shape.steps {
             if step == shape.warmup {
                 self.device.sync().ok();
-                start = Instant::now();
+                start = Clock::start();
                 (grad_seconds, update_seconds) = (0.0, 0.0);
             }
             self.device.seed(self.seed.wrapping_add(step as u64));
@@ -295,7 +340,7 @@ impl BenchJob {
             }
             loss_last = stats.loss();
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let (seconds, cpu_seconds) = start.elapsed();
         let tokens_per_step = host.n_tgt_tokens;
         let train = TrainBench {
             steps: shape.steps,
@@ -303,6 +348,7 @@ impl BenchJob {
             seconds,
             grad_seconds,
             update_seconds,
+            cpu_seconds,
             tokens_per_second: (shape.steps * tokens_per_step) as f64 / seconds.max(1e-9),
             loss_first,
             loss_last,
@@ -319,12 +365,12 @@ fn time_forward<M: Seq2Seq>(
 ) -> Throughput {
     let [rows, cols] = batch.tgt_in.dims();
     to_host_floats(model.forward(batch).slice(s![0..1, 0..1, 0..1]));
-    let start = Instant::now();
+    let start = Clock::start();
     for _ in 0..reps {
         to_host_floats(model.forward(batch).slice(s![0..1, 0..1, 0..1]));
     }
     device.sync().ok();
-    Throughput::new(reps * rows * cols, start.elapsed().as_secs_f64())
+    Throughput::new(reps * rows * cols, start)
 }
 
 fn time_greedy<M: Seq2Seq>(
@@ -333,14 +379,14 @@ fn time_greedy<M: Seq2Seq>(
     search: &SearchConfig,
     device: &Device,
 ) -> Throughput {
-    let start = Instant::now();
+    let start = Clock::start();
     let hyps = greedy_search(model, source, search);
     device.sync().ok();
     let tokens = hyps
         .iter()
         .map(|h| h.tokens.len() + usize::from(h.finished))
         .sum();
-    Throughput::new(tokens, start.elapsed().as_secs_f64())
+    Throughput::new(tokens, start)
 }
 
 fn time_beam<M: Seq2Seq>(
@@ -349,7 +395,7 @@ fn time_beam<M: Seq2Seq>(
     config: &BeamConfig,
     device: &Device,
 ) -> Throughput {
-    let start = Instant::now();
+    let start = Clock::start();
     let hyps = beam_search(model, source, config);
     device.sync().ok();
     let tokens = hyps
@@ -357,7 +403,7 @@ fn time_beam<M: Seq2Seq>(
         .filter_map(|h| h.first())
         .map(|h| h.tokens.len() + usize::from(h.finished))
         .sum();
-    Throughput::new(tokens, start.elapsed().as_secs_f64())
+    Throughput::new(tokens, start)
 }
 
 /// The rate of an `n × n` by `n × n` f32 matmul on `device`, after one warm-up product.
