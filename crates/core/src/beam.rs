@@ -298,9 +298,9 @@ fn rows_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::to_host_ints;
     use crate::batch::TranslationBatch;
     use crate::search::tests::source;
+    use crate::search::to_host_ints;
     use std::collections::HashMap;
 
     type Plan = HashMap<(usize, Vec<u32>), Vec<(u32, f32)>>;
