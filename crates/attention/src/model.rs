@@ -9,6 +9,7 @@
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState};
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
@@ -332,7 +333,7 @@ impl AttentionSeq2Seq {
         let mut top = first.h.clone();
         layers.push(first);
         for (layer, state) in self.decoder.layers[1..].iter().zip(previous) {
-            let next = layer.step(self.decoder.dropout.forward(top), state);
+            let next = layer.step(self.decoder.dropout.apply(top), state);
             top = next.h.clone();
             layers.push(next);
         }
@@ -343,7 +344,7 @@ impl AttentionSeq2Seq {
             top.clone(),
         );
         let attentional = tanh(self.combine.forward(Tensor::cat(vec![context, top], 1)));
-        let attentional = self.dropout.forward(attentional);
+        let attentional = self.dropout.apply(attentional);
         let state = AttentionState {
             layers,
             feed: attentional.clone(),
@@ -360,7 +361,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let keep = keep_weights(source.src_pad.clone());
         let x = self
             .dropout
-            .forward(self.src_embed.forward(source.src.clone()));
+            .apply(self.src_embed.forward(source.src.clone()));
         let (states, finals) = self.encoder.forward(x, keep.clone());
         let values = states * keep.unsqueeze_dim::<3>(2);
         AttentionMemory {
@@ -389,7 +390,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let [batch] = prev.dims();
         let x = self.tgt_embed.forward(prev.reshape([batch, 1]));
         let [_, _, d_embed] = x.dims();
-        let x = self.dropout.forward(x.reshape([batch, d_embed]));
+        let x = self.dropout.apply(x.reshape([batch, d_embed]));
         let first = self.first_input();
         let xw = linear(x, first.embed, first.bias);
         let (out, weights, state) = self.step(memory, state, xw, first.feed);
@@ -416,7 +417,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let first = self.first_input();
         let y = self
             .dropout
-            .forward(self.tgt_embed.forward(batch.tgt_in.clone()));
+            .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         // The embedding part of the first layer's input, for every step in one matmul.
         let xw = linear(y, first.embed, first.bias);
         let [_, _, d_gates] = xw.dims();

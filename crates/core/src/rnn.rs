@@ -6,6 +6,7 @@
 //! the state is carried through unchanged, so right-padding never changes a sentence's final
 //! state.
 
+use crate::dropout::DropoutExt;
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
@@ -245,7 +246,7 @@ impl LstmStack {
         for (i, (layer, state)) in self.layers.iter().zip(states).enumerate() {
             let (out, fin) = layer.forward(x, state, keep.clone());
             x = if i < last {
-                self.dropout.forward(out)
+                self.dropout.apply(out)
             } else {
                 out
             };
@@ -263,7 +264,7 @@ impl LstmStack {
         for (i, (layer, state)) in self.layers.iter().zip(states).enumerate() {
             let s = layer.step(x, state);
             x = if i < last {
-                self.dropout.forward(s.h.clone())
+                self.dropout.apply(s.h.clone())
             } else {
                 s.h.clone()
             };

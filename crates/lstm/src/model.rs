@@ -2,6 +2,7 @@
 
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -163,7 +164,7 @@ impl LstmSeq2Seq {
         let [batch, _] = source.src.dims();
         let x = self
             .dropout
-            .forward(self.src_embed.forward(source.src.clone()));
+            .apply(self.src_embed.forward(source.src.clone()));
         let keep = keep_weights(source.src_pad.clone());
         let zeros = self.encoder.zero_states(batch, &x.device());
         self.encoder.forward(x, zeros, Some(keep)).1
@@ -192,10 +193,10 @@ impl Seq2Seq for LstmSeq2Seq {
         let [batch] = prev.dims();
         let x = self.tgt_embed.forward(prev.reshape([batch, 1]));
         let [_, _, d_embed] = x.dims();
-        let x = self.dropout.forward(x.reshape([batch, d_embed]));
+        let x = self.dropout.apply(x.reshape([batch, d_embed]));
         let (top, states) = self.decoder.step(x, state.states());
         Step {
-            logits: self.output.forward(self.dropout.forward(top)),
+            logits: self.output.forward(self.dropout.apply(top)),
             state: LstmMemory::from_states(states),
             attention: None,
         }
@@ -214,9 +215,9 @@ impl Seq2Seq for LstmSeq2Seq {
         let states = self.encode_states(&batch.source);
         let y = self
             .dropout
-            .forward(self.tgt_embed.forward(batch.tgt_in.clone()));
+            .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         let (out, _) = self.decoder.forward(y, states, None);
-        self.output.forward(self.dropout.forward(out))
+        self.output.forward(self.dropout.apply(out))
     }
 
     fn tgt_vocab(&self) -> usize {

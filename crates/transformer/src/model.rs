@@ -9,6 +9,7 @@ use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Embedding, Initializer, LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::causal_mask;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -414,7 +415,7 @@ impl Transformer {
         let x = embedding
             .forward(ids)
             .mul_scalar((self.d_model as f64).sqrt());
-        self.dropout.forward(positions.forward(x, offset))
+        self.dropout.apply(positions.forward(x, offset))
     }
 
     /// Encoder states `[batch, src_len, d_model]` (after the final norm in pre-norm). Rows at
