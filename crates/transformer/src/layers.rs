@@ -201,6 +201,12 @@ impl DecoderLayer {
     }
 }
 
+/// [`PositionWiseFeedForward::forward`] with the dropout through [`DropoutExt::apply`].
+fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
+    let hidden = ff.activation.forward(ff.linear_inner.forward(x));
+    ff.linear_outer.forward(ff.dropout.apply(hidden))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,10 +260,4 @@ mod tests {
         let pad = Tensor::<4, Bool>::from_data([[[[false, false, false, false, true]]]], &device);
         assert_eq!(layer.forward(x, pad).dims(), [3, 5, 16]);
     }
-}
-
-/// [`PositionWiseFeedForward::forward`] with the dropout through [`DropoutExt::apply`].
-fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
-    let hidden = ff.activation.forward(ff.linear_inner.forward(x));
-    ff.linear_outer.forward(ff.dropout.apply(hidden))
 }
