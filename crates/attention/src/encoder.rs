@@ -8,6 +8,7 @@
 
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::rnn::{LstmLayer, LstmLayerConfig, LstmState};
 
 /// Configuration of a [`BiLstmEncoder`].
@@ -91,7 +92,7 @@ impl BiLstmEncoder {
             let (bwd_out, bwd) = layer.bwd.forward_reverse(x, zeros(), Some(keep.clone()));
             let out = Tensor::cat(vec![fwd_out, bwd_out], 2);
             x = if i < last {
-                self.dropout.forward(out)
+                self.dropout.apply(out)
             } else {
                 out
             };

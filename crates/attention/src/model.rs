@@ -9,6 +9,7 @@
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState};
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
@@ -112,6 +113,40 @@ impl AttentionSeq2SeqConfig {
             2 * self.d_encoder,
             self.d_attention,
         )
+    }
+
+    /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
+    /// sentence pair of `src_len` source and `tgt_len` target tokens: the encoder's gate
+    /// projections in both directions, the attention keys and the bridge once per source, and
+    /// per target token the decoder's gate projections, scoring, the context, `W_c` and the
+    /// output projection. Embedding lookups and element-wise work are not counted.
+    pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        let (s, t) = (src_len as f64, tgt_len as f64);
+        let (e, de, dd) = (
+            self.d_embed as f64,
+            self.d_encoder as f64,
+            self.d_decoder as f64,
+        );
+        let lstm = |d_in: f64, h: f64| 2.0 * 4.0 * h * (d_in + h);
+        let encoder_token =
+            2.0 * (lstm(e, de) + (self.n_encoder_layers as f64 - 1.0) * lstm(2.0 * de, de));
+        let (keys, query, scores) = match self.attention {
+            AttentionKind::Bahdanau => {
+                let da = self.d_attention as f64;
+                (2.0 * 2.0 * de * da, 2.0 * dd * da, 2.0 * s * da)
+            }
+            AttentionKind::LuongGeneral => (2.0 * 2.0 * de * dd, 0.0, 2.0 * s * dd),
+            AttentionKind::LuongDot => (0.0, 0.0, 2.0 * s * dd),
+        };
+        let bridge = 2.0 * 4.0 * de * 2.0 * self.n_decoder_layers as f64 * dd;
+        let decoder_token = lstm(e + dd, dd)
+            + (self.n_decoder_layers as f64 - 1.0) * lstm(dd, dd)
+            + query
+            + scores
+            + 2.0 * s * 2.0 * de
+            + 2.0 * (2.0 * de + dd) * dd
+            + 2.0 * dd * self.tgt_vocab as f64;
+        s * (encoder_token + keys) + bridge + t * decoder_token
     }
 
     /// Builds the model.
@@ -298,7 +333,7 @@ impl AttentionSeq2Seq {
         let mut top = first.h.clone();
         layers.push(first);
         for (layer, state) in self.decoder.layers[1..].iter().zip(previous) {
-            let next = layer.step(self.decoder.dropout.forward(top), state);
+            let next = layer.step(self.decoder.dropout.apply(top), state);
             top = next.h.clone();
             layers.push(next);
         }
@@ -309,7 +344,7 @@ impl AttentionSeq2Seq {
             top.clone(),
         );
         let attentional = tanh(self.combine.forward(Tensor::cat(vec![context, top], 1)));
-        let attentional = self.dropout.forward(attentional);
+        let attentional = self.dropout.apply(attentional);
         let state = AttentionState {
             layers,
             feed: attentional.clone(),
@@ -326,7 +361,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let keep = keep_weights(source.src_pad.clone());
         let x = self
             .dropout
-            .forward(self.src_embed.forward(source.src.clone()));
+            .apply(self.src_embed.forward(source.src.clone()));
         let (states, finals) = self.encoder.forward(x, keep.clone());
         let values = states * keep.unsqueeze_dim::<3>(2);
         AttentionMemory {
@@ -355,7 +390,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let [batch] = prev.dims();
         let x = self.tgt_embed.forward(prev.reshape([batch, 1]));
         let [_, _, d_embed] = x.dims();
-        let x = self.dropout.forward(x.reshape([batch, d_embed]));
+        let x = self.dropout.apply(x.reshape([batch, d_embed]));
         let first = self.first_input();
         let xw = linear(x, first.embed, first.bias);
         let (out, weights, state) = self.step(memory, state, xw, first.feed);
@@ -382,7 +417,7 @@ impl Seq2Seq for AttentionSeq2Seq {
         let first = self.first_input();
         let y = self
             .dropout
-            .forward(self.tgt_embed.forward(batch.tgt_in.clone()));
+            .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         // The embedding part of the first layer's input, for every step in one matmul.
         let xw = linear(y, first.embed, first.bias);
         let [_, _, d_gates] = xw.dims();

@@ -8,7 +8,7 @@ use burn::tensor::activation::log_softmax;
 
 use crate::batch::SourceBatch;
 use crate::model::Seq2Seq;
-use crate::search::{Hypothesis, SearchConfig, to_host_floats, to_host_ints, to_host_rows};
+use crate::search::{Hypothesis, SearchConfig, to_host_floats, to_host_rows};
 use crate::special::{BOS_ID, EOS_ID};
 
 /// A score for beams that do not exist yet (all but the first at step 0).
@@ -158,27 +158,48 @@ pub fn beam_search<M: Seq2Seq>(
         .collect()
 }
 
-/// The `2k` best `(value, flat index over k × vocab)` candidates of every active sentence.
+/// The `2k` best `(value, flat index over k × vocab)` candidates of every active sentence,
+/// best first (ties: the lower index first).
+///
+/// The log-probabilities are computed on the device and the candidates picked on the host in
+/// one pass with a `2k`-slot insertion list: the device `topk` of burn's CPU backends sorts
+/// all `k × vocab` scores of every sentence, which took most of beam search's time.
 fn top_candidates(
     logits: Tensor<2>,
     beams: &[Beam],
     sentences: usize,
     k: usize,
 ) -> (Vec<f32>, Vec<u32>, usize) {
-    let [rows, vocab] = logits.dims();
-    let device = logits.device();
-    let scores: Vec<f32> = beams.iter().map(|b| b.score).collect();
-    let scores = Tensor::<1>::from_data(TensorData::new(scores, [rows]), &device);
-    let total = log_softmax(logits, 1) + scores.reshape([rows, 1]);
-    let width = (2 * k).min(k * vocab);
-    let (values, indices) = total
-        .reshape([sentences, k * vocab])
-        .topk_with_indices(width, 1);
-    let (mut values, mut indices) = (to_host_floats(values), to_host_ints(indices));
-    if width < 2 * k {
+    let [_, vocab] = logits.dims();
+    let log_probs = to_host_floats(log_softmax(logits, 1));
+    let width = 2 * k;
+    let mut values = Vec::with_capacity(sentences * width);
+    let mut indices = Vec::with_capacity(sentences * width);
+    let mut best: Vec<(f32, u32)> = Vec::with_capacity(width + 1);
+    for sentence in 0..sentences {
+        best.clear();
+        for beam in 0..k {
+            let row = sentence * k + beam;
+            let base = beams[row].score;
+            let scores = &log_probs[row * vocab..(row + 1) * vocab];
+            for (token, &lp) in scores.iter().enumerate() {
+                let value = lp + base;
+                // Later candidates lose ties, so only a strictly greater value gets in.
+                if best.len() == width && value.total_cmp(&best[width - 1].0).is_le() {
+                    continue;
+                }
+                let at = best.partition_point(|&(v, _)| v.total_cmp(&value).is_ge());
+                best.insert(at, (value, (beam * vocab + token) as u32));
+                best.truncate(width);
+            }
+        }
+        values.extend(best.iter().map(|&(v, _)| v));
+        indices.extend(best.iter().map(|&(_, i)| i));
         // Tiny vocabularies: pad to 2k candidates with dead ones.
-        values = pad_rows(&values, width, 2 * k, DEAD);
-        indices = pad_rows(&indices, width, 2 * k, 0);
+        for _ in best.len()..width {
+            values.push(DEAD);
+            indices.push(0);
+        }
     }
     (values, indices, vocab)
 }
@@ -206,18 +227,6 @@ fn is_done(
         .map(|&(_, _, score)| score / length_penalty(len, alpha))
         .fold(f32::NEG_INFINITY, f32::max);
     best_finished >= best_live
-}
-
-/// Pads every row of `width` values to `to` values with `fill`.
-fn pad_rows<T: Copy>(values: &[T], width: usize, to: usize, fill: T) -> Vec<T> {
-    values
-        .chunks(width)
-        .flat_map(|row| {
-            row.iter()
-                .copied()
-                .chain(std::iter::repeat_n(fill, to - width))
-        })
-        .collect()
 }
 
 /// Sorts one sentence's candidates into finished hypotheses (EOS among the top `k`, as
@@ -291,6 +300,7 @@ mod tests {
     use super::*;
     use crate::batch::TranslationBatch;
     use crate::search::tests::source;
+    use crate::search::to_host_ints;
     use std::collections::HashMap;
 
     type Plan = HashMap<(usize, Vec<u32>), Vec<(u32, f32)>>;

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod batch;
 pub mod beam;
+pub mod dropout;
 pub mod loss;
 pub mod mask;
 pub mod model;

@@ -6,6 +6,7 @@
 //! the state is carried through unchanged, so right-padding never changes a sentence's final
 //! state.
 
+use crate::dropout::DropoutExt;
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
@@ -79,10 +80,38 @@ impl LstmLayerConfig {
 impl LstmLayer {
     /// One step from an already projected input `xw: [batch, 4 * d_hidden]`.
     pub fn step_projected(&self, xw: Tensor<2>, state: LstmState) -> LstmState {
+        let scale = self.gate_scale(&xw.device());
+        self.step_scaled(xw, state, &scale)
+    }
+
+    /// `[1, 4 · d_hidden]`: 1 for the `i`, `f` and `o` columns, 2 for the `g` ones, so that one
+    /// sigmoid over all four gates gives `σ(i)`, `σ(f)`, `σ(2g)` and `σ(o)`, and
+    /// `tanh(g) = 2σ(2g) − 1` as [`tanh`] computes it.
+    fn gate_scale(&self, device: &Device) -> Tensor<2> {
+        let h = self.d_hidden;
+        let scale: Vec<f32> = (0..4 * h)
+            .map(|i| {
+                if (2 * h..3 * h).contains(&i) {
+                    2.0
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Tensor::from_data(TensorData::new(scale, [1, 4 * h]), device)
+    }
+
+    /// [`LstmLayer::step_projected`] with the [`LstmLayer::gate_scale`] made once per sequence.
+    /// One sigmoid over the contiguous `[batch, 4 · d_hidden]` gates instead of four
+    /// activations on strided quarter views: the same values bit for bit (`x · 1 = x`, and
+    /// `tanh` is `2σ(2x) − 1` either way), with fewer operations to run and differentiate.
+    fn step_scaled(&self, xw: Tensor<2>, state: LstmState, scale: &Tensor<2>) -> LstmState {
         let gates = xw + self.hidden.forward(state.h);
-        let [i, f, g, o]: [Tensor<2>; 4] = gates.chunk(4, 1).try_into().expect("four gate chunks");
-        let c = sigmoid(f) * state.c + sigmoid(i) * tanh(g);
-        let h = sigmoid(o) * tanh(c.clone());
+        let act = sigmoid(gates * scale.clone());
+        let [i, f, g, o]: [Tensor<2>; 4] = act.chunk(4, 1).try_into().expect("four gate chunks");
+        let g = g.mul_scalar(2.0).sub_scalar(1.0);
+        let c = f * state.c + i * g;
+        let h = o * tanh(c.clone());
         LstmState { h, c }
     }
 
@@ -124,6 +153,7 @@ impl LstmLayer {
     ) -> (Tensor<3>, LstmState) {
         let [batch, len, _] = x.dims();
         let xw = self.input.forward(x);
+        let scale = self.gate_scale(&xw.device());
         let mut state = state;
         let mut outputs = Vec::with_capacity(len);
         let order: Vec<usize> = if reverse {
@@ -136,7 +166,7 @@ impl LstmLayer {
                 .clone()
                 .slice(s![.., t, ..])
                 .reshape([batch, 4 * self.d_hidden]);
-            let next = self.step_projected(xw_t, state.clone());
+            let next = self.step_scaled(xw_t, state.clone(), &scale);
             state = match &keep {
                 Some(keep) => {
                     let k = keep.clone().slice(s![.., t]);
@@ -216,7 +246,7 @@ impl LstmStack {
         for (i, (layer, state)) in self.layers.iter().zip(states).enumerate() {
             let (out, fin) = layer.forward(x, state, keep.clone());
             x = if i < last {
-                self.dropout.forward(out)
+                self.dropout.apply(out)
             } else {
                 out
             };
@@ -234,7 +264,7 @@ impl LstmStack {
         for (i, (layer, state)) in self.layers.iter().zip(states).enumerate() {
             let s = layer.step(x, state);
             x = if i < last {
-                self.dropout.forward(s.h.clone())
+                self.dropout.apply(s.h.clone())
             } else {
                 s.h.clone()
             };

@@ -190,6 +190,16 @@ impl ModelConfig {
         }
     }
 
+    /// Matmul FLOPs of one teacher-forced forward pass over one sentence pair of `src_len`
+    /// source and `tgt_len` target tokens (see each config's `forward_flops`).
+    pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        match self {
+            Self::Lstm(c) => c.forward_flops(src_len, tgt_len),
+            Self::Attention(c) => c.forward_flops(src_len, tgt_len),
+            Self::Transformer(c) => c.forward_flops(src_len, tgt_len),
+        }
+    }
+
     /// Builds the model on `device` and hands it to `task`: the one place that turns a config
     /// into a typed model.
     pub fn run<T: ModelTask>(&self, device: &Device, task: T) -> T::Output {

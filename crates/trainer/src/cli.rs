@@ -43,6 +43,8 @@ pub enum Command {
     Attention(AttentionArgs),
     /// Synthesize a toy corpus, compare the architectures on it: the README's first command.
     Demo(DemoArgs),
+    /// Measure training and decoding throughput on random batches (JSON to stdout).
+    Bench(crate::cmd_bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]

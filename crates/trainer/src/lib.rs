@@ -3,11 +3,13 @@
 
 pub mod arch;
 pub mod backend;
+pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod clip;
 pub mod cmd_attention;
 pub mod cmd_average;
+pub mod cmd_bench;
 pub mod cmd_compare;
 pub mod cmd_demo;
 pub mod cmd_evaluate;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         cli::Command::Compare(args) => cmd_compare::run(args),
         cli::Command::Attention(args) => cmd_attention::run(args),
         cli::Command::Demo(args) => cmd_demo::run(args),
+        cli::Command::Bench(args) => honyaku::cmd_bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -11,6 +11,7 @@ use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use honyaku_core::dropout::DropoutExt;
 
 /// The score given to masked-out positions before the softmax. Finite, so that a row whose
 /// keys are all masked stays a uniform distribution instead of NaN, and small enough that
@@ -149,7 +150,7 @@ fn attend(
         scores = scores.mask_fill(mask, MASKED);
     }
     let weights = softmax(scores, 3);
-    let context = dropout.forward(weights.clone()).matmul(keys.value.clone());
+    let context = dropout.apply(weights.clone()).matmul(keys.value.clone());
     (context, weights)
 }
 

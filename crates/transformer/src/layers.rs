@@ -8,6 +8,7 @@ use burn::nn::{
     Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, activation::ActivationConfig,
 };
 use burn::prelude::*;
+use honyaku_core::dropout::DropoutExt;
 use serde::{Deserialize, Serialize};
 
 use crate::attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};
@@ -101,10 +102,10 @@ fn residual<T>(
 ) -> (Tensor<3>, T) {
     if pre_norm {
         let (y, extra) = f(norm.forward(x.clone()));
-        (x + dropout.forward(y), extra)
+        (x + dropout.apply(y), extra)
     } else {
         let (y, extra) = f(x.clone());
-        (norm.forward(x + dropout.forward(y)), extra)
+        (norm.forward(x + dropout.apply(y)), extra)
     }
 }
 
@@ -132,7 +133,7 @@ impl EncoderLayer {
             self.self_attn.forward(h, None, Some(pad))
         });
         let (x, _) = residual(self.pre_norm, &self.norm_ff, &self.dropout, x, |h| {
-            (self.feed_forward.forward(h), ())
+            (feed_forward(&self.feed_forward, h), ())
         });
         x
     }
@@ -190,7 +191,7 @@ impl DecoderLayer {
             self.cross_attn.forward(h, memory, Some(src_pad))
         });
         let (x, _) = residual(self.pre_norm, &self.norm_ff, &self.dropout, x, |h| {
-            (self.feed_forward.forward(h), ())
+            (feed_forward(&self.feed_forward, h), ())
         });
         DecoderLayerOutput {
             x,
@@ -198,6 +199,12 @@ impl DecoderLayer {
             cross_weights,
         }
     }
+}
+
+/// [`PositionWiseFeedForward::forward`] with the dropout through [`DropoutExt::apply`].
+fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
+    let hidden = ff.activation.forward(ff.linear_inner.forward(x));
+    ff.linear_outer.forward(ff.dropout.apply(hidden))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Embedding, Initializer, LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
+use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::causal_mask;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -182,6 +183,33 @@ impl TransformerConfig {
     pub fn try_init(&self, device: &Device) -> Result<Transformer, String> {
         self.validate()?;
         Ok(self.init(device))
+    }
+
+    /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
+    /// sentence pair of `src_len` source and `tgt_len` target tokens: per encoder layer and
+    /// source token the fused QKV, attention scores and context, output and feed-forward
+    /// projections; per decoder layer the same for self-attention over the target, the
+    /// cross-attention's query, scores, context and output per target token and its fused
+    /// key/value projection per source token; the output projection per target token.
+    /// Embedding lookups, layer norms and other element-wise work are not counted.
+    pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        let (s, t) = (src_len as f64, tgt_len as f64);
+        let (d, ff) = (self.d_model as f64, self.d_ff as f64);
+        let feed_forward = 2.0 * 2.0 * d * ff;
+        // Scores and context over `keys` positions: 2·keys·d each.
+        let attend = |keys: f64| 2.0 * 2.0 * keys * d;
+        let encoder_token = 2.0 * d * 3.0 * d + attend(s) + 2.0 * d * d + feed_forward;
+        let decoder_token = 2.0 * d * 3.0 * d
+            + attend(t)
+            + 2.0 * d * d
+            + 2.0 * d * d
+            + attend(s)
+            + 2.0 * d * d
+            + feed_forward;
+        let cross_memory = 2.0 * d * 2.0 * d;
+        let encoder = self.encoder_layers as f64 * s * encoder_token;
+        let decoder = self.decoder_layers as f64 * (t * decoder_token + s * cross_memory);
+        encoder + decoder + t * 2.0 * d * self.tgt_vocab as f64
     }
 
     /// Builds the model.
@@ -387,7 +415,7 @@ impl Transformer {
         let x = embedding
             .forward(ids)
             .mul_scalar((self.d_model as f64).sqrt());
-        self.dropout.forward(positions.forward(x, offset))
+        self.dropout.apply(positions.forward(x, offset))
     }
 
     /// Encoder states `[batch, src_len, d_model]` (after the final norm in pre-norm). Rows at

@@ -1,0 +1,110 @@
+//! Dropout with the masks drawn on the host on CPU backends.
+//!
+//! burn's [`Dropout::forward`] draws its mask with `Tensor::random_like(Bernoulli)`, which on
+//! burn's CPU backends builds a new sampler for every element: at the benchmark shapes that
+//! took 16% of a Transformer training step (docs/BENCHMARKS.md). [`DropoutExt::apply`] draws
+//! the same distribution (keep with probability `1 − p`, kept values scaled by `1 / (1 − p)`)
+//! with one seed from the device's generator and a host generator, and multiplies once by the
+//! scaled mask. The masks still follow `Device::seed`, so a run reproduces its dropout; they
+//! differ from burn's own draws. On other devices (GPUs) it is burn's dropout unchanged: a
+//! host mask would need a read-back and an upload per call.
+//!
+//! The module stays burn's [`Dropout`] (same record, same `valid()` behaviour); only the call
+//! changes.
+
+use burn::nn::Dropout;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::search::to_host_floats;
+
+/// Dropout through host-drawn masks on CPU devices; see the module documentation.
+pub trait DropoutExt {
+    /// Applies dropout to `input` when training (an autodiff device, the layer's training flag
+    /// on, `p > 0`); returns it unchanged otherwise, as [`Dropout::forward`] does.
+    fn apply<const D: usize>(&self, input: Tensor<D>) -> Tensor<D>;
+}
+
+impl DropoutExt for Dropout {
+    fn apply<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        let device = input.device();
+        if !self.training.is_enabled() || !device.is_autodiff() || self.prob == 0.0 {
+            return input;
+        }
+        if !host_masks(&device) {
+            return self.forward(input);
+        }
+        let keep = 1.0 - self.prob;
+        let shape = input.shape();
+        let mask = host_mask(shape.num_elements(), keep, device_seed(&device));
+        input * Tensor::from_data(TensorData::new(mask, shape), &device)
+    }
+}
+
+/// Whether masks are drawn on the host: burn's CPU backends, where the device is the host.
+fn host_masks(device: &Device) -> bool {
+    #[allow(deprecated)] // ndarray is deprecated upstream but still selectable
+    let ndarray = Device::ndarray();
+    *device == Device::flex() || *device == ndarray
+}
+
+/// A 48-bit seed from the device's generator (two uniform draws of 24 bits each).
+fn device_seed(device: &Device) -> u64 {
+    let draws = to_host_floats(Tensor::<1>::random(
+        [2],
+        Distribution::Uniform(0.0, 1.0),
+        device,
+    ));
+    let bits = |v: f32| ((v * (1u32 << 24) as f32) as u64) & 0xFF_FFFF;
+    (bits(draws[0]) << 24) | bits(draws[1])
+}
+
+/// `n` mask values: `1 / keep` with probability `keep`, 0 otherwise.
+fn host_mask(n: usize, keep: f64, seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let scale = (1.0 / keep) as f32;
+    // `u < threshold` with `u` uniform over the 64-bit integers: probability `keep` (to 2⁻⁶⁴).
+    let threshold = (keep * 2f64.powi(64)).min(u64::MAX as f64) as u64;
+    (0..n)
+        .map(|_| {
+            if rng.random::<u64>() < threshold {
+                scale
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::DropoutConfig;
+
+    #[test]
+    fn keeps_about_one_minus_p_and_rescales() {
+        let device = Device::flex().autodiff();
+        let layer = DropoutConfig::new(0.25).init();
+        let x = Tensor::<2>::ones([200, 500], &device);
+        let y = to_host_floats(layer.apply(x));
+        let kept = y.iter().filter(|&&v| v != 0.0).count() as f64 / y.len() as f64;
+        assert!((kept - 0.75).abs() < 0.01, "kept {kept}");
+        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-6));
+    }
+
+    #[test]
+    fn follows_the_device_seed_and_is_off_without_autodiff() {
+        let device = Device::flex().autodiff();
+        let layer = DropoutConfig::new(0.5).init();
+        let draw = || {
+            device.seed(7);
+            to_host_floats(layer.apply(Tensor::<1>::ones([64], &device)))
+        };
+        assert_eq!(draw(), draw());
+        let plain = Device::flex();
+        let x = Tensor::<1>::ones([64], &plain);
+        assert_eq!(to_host_floats(layer.apply(x)), vec![1.0; 64]);
+    }
+}

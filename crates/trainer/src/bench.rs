@@ -1,0 +1,449 @@
+//! `honyaku bench`: training and decoding throughput of one architecture on one backend, on
+//! random token ids of fixed shapes (no padding), with the code paths `train` and `translate`
+//! use: [`accumulated_grads`] and [`guarded_update`] (clipping and Adam) for training, the
+//! shared [`greedy_search`] and [`beam_search`] for decoding.
+//!
+//! What is counted:
+//! - training: target tokens (predictions) per second of whole updates (forward, loss,
+//!   backward, global-norm clipping, Adam), after warm-up updates; the loss is read back every
+//!   update, as `train` does;
+//! - greedy: generated tokens per second, EOS included, for one batch decoded with the length
+//!   limit set to exactly `decode_len` steps, by the freshly initialised model (before the
+//!   training measurement: trained on these batches, it soon predicts EOS first). A random
+//!   model almost never emits EOS, so this is `batch × decode_len`; rows that finish early
+//!   count only their tokens (the `tokens` field says how many), while search keeps stepping
+//!   the whole batch until every row has finished;
+//! - beam: the tokens of the best hypothesis of each sentence (EOS included) per second, same
+//!   limit;
+//! - forward: target tokens per second of a teacher-forced forward pass without autodiff (a
+//!   profiling aid: how much of a training step the forward pass is).
+
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use honyaku_core::search::to_host_floats;
+use honyaku_core::{BeamConfig, SearchConfig, Seq2Seq, SourceBatch, beam_search, greedy_search};
+use honyaku_data::batcher::{EncodedPair, HostBatch};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::arch::ModelTask;
+use crate::resume::DivergenceGuard;
+use crate::run::TrainConfig;
+use crate::train::{accumulated_grads, guarded_update, new_optimizer, peak_rss_mib};
+
+/// The shapes and repetitions of one benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchShape {
+    /// Sentences per batch.
+    pub batch: usize,
+    /// Source columns (EOS included).
+    pub src_len: usize,
+    /// Target columns (decoder inputs `BOS y…`, outputs `y… EOS`).
+    pub tgt_len: usize,
+    /// Vocabulary size of both sides.
+    pub vocab: usize,
+    /// Timed training updates.
+    pub steps: usize,
+    /// Untimed training updates before them.
+    pub warmup: usize,
+    /// Decoding steps of greedy and beam search.
+    pub decode_len: usize,
+    /// Beam size.
+    pub beam: usize,
+}
+
+impl Default for BenchShape {
+    fn default() -> Self {
+        Self {
+            batch: 64,
+            src_len: 16,
+            tgt_len: 16,
+            vocab: 8000,
+            steps: 10,
+            warmup: 2,
+            decode_len: 32,
+            beam: 5,
+        }
+    }
+}
+
+/// Training throughput.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainBench {
+    /// Timed updates.
+    pub steps: usize,
+    /// Target tokens per update.
+    pub tokens_per_step: usize,
+    /// Wall time of the timed updates, seconds.
+    pub seconds: f64,
+    /// Of which computing the gradients (forward, loss, backward), seconds.
+    pub grad_seconds: f64,
+    /// Of which clipping and the Adam update, seconds.
+    pub update_seconds: f64,
+    /// CPU time of the process (all threads) during the timed updates, seconds (Linux).
+    pub cpu_seconds: Option<f64>,
+    /// Target tokens per second.
+    pub tokens_per_second: f64,
+    /// Training loss of the first and the last timed update (a sanity check: it falls).
+    pub loss_first: f64,
+    /// See `loss_first`.
+    pub loss_last: f64,
+}
+
+/// Decoding or forward throughput.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Tokens counted (see the module documentation).
+    pub tokens: usize,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// CPU time of the process (all threads) meanwhile, seconds (Linux).
+    pub cpu_seconds: Option<f64>,
+    /// Tokens per second.
+    pub tokens_per_second: f64,
+}
+
+impl Throughput {
+    fn new(tokens: usize, clock: Clock) -> Self {
+        let (seconds, cpu_seconds) = clock.elapsed();
+        Self {
+            tokens,
+            seconds,
+            cpu_seconds,
+            tokens_per_second: tokens as f64 / seconds.max(1e-9),
+        }
+    }
+}
+
+/// Wall and process CPU time since a start. On a machine shared with other jobs the CPU time
+/// moves less than the wall time, so before/after comparisons can use both.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl Clock {
+    /// Starts now.
+    pub fn start() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    /// Wall seconds and CPU seconds since the start.
+    pub fn elapsed(&self) -> (f64, Option<f64>) {
+        let cpu = match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        (self.wall.elapsed().as_secs_f64(), cpu)
+    }
+}
+
+/// User + system CPU time of this process, all threads, from `/proc/self/stat` (Linux; clock
+/// ticks of 10 ms).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 of `rest`.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// A square f32 matmul's rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatmulBench {
+    /// Size: `n × n` times `n × n`.
+    pub n: usize,
+    /// Timed repetitions.
+    pub reps: usize,
+    /// `2 n³ · reps / seconds`, in GFLOP/s.
+    pub gflops_per_second: f64,
+}
+
+/// Model FLOPs against the machine's matmul rate.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlopsBench {
+    /// Matmul FLOPs of one teacher-forced forward pass per target token.
+    pub forward_per_token: f64,
+    /// Training FLOPs per target token, taken as 3 × forward (backward ≈ 2 × forward).
+    pub train_per_token: f64,
+    /// `train_per_token × training tokens/s`, in GFLOP/s.
+    pub train_gflops_per_second: f64,
+    /// The matmul rate measured on the same backend, GFLOP/s.
+    pub matmul_gflops_per_second: f64,
+    /// `train_gflops_per_second / matmul_gflops_per_second`.
+    pub matmul_share: f64,
+}
+
+/// What `honyaku bench` prints for one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Architecture.
+    pub arch: String,
+    /// Backend.
+    pub backend: String,
+    /// Preset.
+    pub preset: String,
+    /// Shapes.
+    pub shape: BenchShape,
+    /// Number of parameters.
+    pub parameters: usize,
+    /// Training.
+    pub train: TrainBench,
+    /// Teacher-forced forward pass without autodiff.
+    pub forward: Throughput,
+    /// Greedy decoding.
+    pub greedy: Throughput,
+    /// Beam search.
+    pub beam: Throughput,
+    /// Peak resident memory of the process, MiB (Linux).
+    pub peak_rss_mib: Option<f64>,
+    /// FLOPs and the share of the matmul rate.
+    pub flops: FlopsBench,
+}
+
+/// The model-dependent part of a benchmark, for [`crate::arch::ModelConfig::run`].
+pub struct BenchJob {
+    /// Shapes and repetitions.
+    pub shape: BenchShape,
+    /// The autodiff device training runs on.
+    pub device: Device,
+    /// Seed of the data and of dropout.
+    pub seed: u64,
+}
+
+/// What [`BenchJob`] measures; the caller adds the names and FLOPs.
+pub struct ModelBench {
+    /// Number of parameters.
+    pub parameters: usize,
+    /// Training.
+    pub train: TrainBench,
+    /// Forward pass.
+    pub forward: Throughput,
+    /// Greedy decoding.
+    pub greedy: Throughput,
+    /// Beam search.
+    pub beam: Throughput,
+}
+
+/// A batch of random ids in `4..vocab` (no specials, no padding): `src_len - 1` source tokens
+/// and EOS, `tgt_len - 1` target tokens shifted for teacher forcing.
+pub fn random_batch(shape: &BenchShape, rng: &mut StdRng) -> HostBatch {
+    let mut ids = |n: usize| -> Vec<u32> {
+        (0..n)
+            .map(|_| rng.random_range(4..shape.vocab.max(5) as u32))
+            .collect()
+    };
+    let pairs: Vec<EncodedPair> = (0..shape.batch)
+        .map(|_| EncodedPair {
+            src: ids(shape.src_len.saturating_sub(1)),
+            tgt: ids(shape.tgt_len.saturating_sub(1)),
+        })
+        .collect();
+    let refs: Vec<&EncodedPair> = pairs.iter().collect();
+    HostBatch::from_pairs(&refs)
+}
+
+impl ModelTask for BenchJob {
+    type Output = ModelBench;
+
+    fn run<M: Seq2Seq>(self, model: M) -> ModelBench {
+        let shape = &self.shape;
+        let parameters = Module::num_params(&model);
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let host = random_batch(shape, &mut rng);
+        let plain = self.device.clone().without_autodiff();
+        let batch = host.to_batch(&plain);
+        // Decoding first, with the freshly initialised weights: a few updates on these
+        // batches teach the model that EOS is the most frequent token, and greedy search
+        // would then stop after a step or two.
+        let (greedy, beam) = {
+            let model = model.valid();
+            let search = SearchConfig {
+                max_len_a: 0.0,
+                max_len_b: shape.decode_len,
+                keep_attention: false,
+            };
+            let warm_up = SearchConfig {
+                max_len_b: 2,
+                ..search
+            };
+            greedy_search(&model, &batch.source, &warm_up);
+            let greedy = time_greedy(&model, &batch.source, &search, &plain);
+            let beam_config = BeamConfig {
+                beam: shape.beam,
+                nbest: 1,
+                alpha: 0.6,
+                search,
+            };
+            let beam = time_beam(&model, &batch.source, &beam_config, &plain);
+            (greedy, beam)
+        };
+        let forward = time_forward(&model.valid(), &batch, &plain, 3);
+        let (_, train) = self.train(model, &host);
+        ModelBench {
+            parameters,
+            train,
+            forward,
+            greedy,
+            beam,
+        }
+    }
+}
+
+impl BenchJob {
+    /// `warmup` untimed then `steps` timed updates, each exactly as `train` makes them.
+    fn train<M: Seq2Seq>(&self, model: M, host: &HostBatch) -> (M, TrainBench) {
+        let shape = &self.shape;
+        let config = TrainConfig::default();
+        let mut optim = new_optimizer();
+        let mut guard = DivergenceGuard::default();
+        let mut model = model;
+        let group = std::slice::from_ref(host);
+        let (mut grad_seconds, mut update_seconds) = (0.0, 0.0);
+        let (mut loss_first, mut loss_last) = (f64::NAN, f64::NAN);
+        let mut start = Clock::start();
+        for step in 0..shape.warmup + shape.steps {
+            if step == shape.warmup {
+                self.device.sync().ok();
+                start = Clock::start();
+                (grad_seconds, update_seconds) = (0.0, 0.0);
+            }
+            self.device.seed(self.seed.wrapping_add(step as u64));
+            let t0 = Instant::now();
+            let (grads, stats) =
+                accumulated_grads(&model, group, &self.device, config.label_smoothing);
+            let t1 = Instant::now();
+            let update = guarded_update(
+                model,
+                &mut optim,
+                &mut guard,
+                stats.loss(),
+                grads,
+                config.lr,
+                config.clip_norm,
+            );
+            model = update.model;
+            self.device.sync().ok();
+            grad_seconds += (t1 - t0).as_secs_f64();
+            update_seconds += t1.elapsed().as_secs_f64();
+            if step == shape.warmup {
+                loss_first = stats.loss();
+            }
+            loss_last = stats.loss();
+        }
+        let (seconds, cpu_seconds) = start.elapsed();
+        let tokens_per_step = host.n_tgt_tokens;
+        let train = TrainBench {
+            steps: shape.steps,
+            tokens_per_step,
+            seconds,
+            grad_seconds,
+            update_seconds,
+            cpu_seconds,
+            tokens_per_second: (shape.steps * tokens_per_step) as f64 / seconds.max(1e-9),
+            loss_first,
+            loss_last,
+        };
+        (model, train)
+    }
+}
+
+fn time_forward<M: Seq2Seq>(
+    model: &M,
+    batch: &honyaku_core::TranslationBatch,
+    device: &Device,
+    reps: usize,
+) -> Throughput {
+    let [rows, cols] = batch.tgt_in.dims();
+    to_host_floats(model.forward(batch).slice(s![0..1, 0..1, 0..1]));
+    let start = Clock::start();
+    for _ in 0..reps {
+        to_host_floats(model.forward(batch).slice(s![0..1, 0..1, 0..1]));
+    }
+    device.sync().ok();
+    Throughput::new(reps * rows * cols, start)
+}
+
+fn time_greedy<M: Seq2Seq>(
+    model: &M,
+    source: &SourceBatch,
+    search: &SearchConfig,
+    device: &Device,
+) -> Throughput {
+    let start = Clock::start();
+    let hyps = greedy_search(model, source, search);
+    device.sync().ok();
+    let tokens = hyps
+        .iter()
+        .map(|h| h.tokens.len() + usize::from(h.finished))
+        .sum();
+    Throughput::new(tokens, start)
+}
+
+fn time_beam<M: Seq2Seq>(
+    model: &M,
+    source: &SourceBatch,
+    config: &BeamConfig,
+    device: &Device,
+) -> Throughput {
+    let start = Clock::start();
+    let hyps = beam_search(model, source, config);
+    device.sync().ok();
+    let tokens = hyps
+        .iter()
+        .filter_map(|h| h.first())
+        .map(|h| h.tokens.len() + usize::from(h.finished))
+        .sum();
+    Throughput::new(tokens, start)
+}
+
+/// The rate of an `n × n` by `n × n` f32 matmul on `device`, after one warm-up product.
+pub fn matmul_rate(device: &Device, n: usize, reps: usize) -> MatmulBench {
+    let a = Tensor::<2>::random([n, n], Distribution::Uniform(-1.0, 1.0), device);
+    let b = Tensor::<2>::random([n, n], Distribution::Uniform(-1.0, 1.0), device);
+    let read = |c: Tensor<2>| to_host_floats(c.slice(s![0..1, 0..1]));
+    read(a.clone().matmul(b.clone()));
+    let start = Instant::now();
+    for _ in 0..reps {
+        read(a.clone().matmul(b.clone()));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    MatmulBench {
+        n,
+        reps,
+        gflops_per_second: 2.0 * (n as f64).powi(3) * reps as f64 / seconds.max(1e-9) / 1e9,
+    }
+}
+
+/// Combines the model's measurements with its FLOPs and the matmul rate.
+pub fn flops(
+    forward_flops_per_pair: f64,
+    tgt_len: usize,
+    train_tps: f64,
+    matmul: f64,
+) -> FlopsBench {
+    let forward_per_token = forward_flops_per_pair / tgt_len.max(1) as f64;
+    let train_per_token = 3.0 * forward_per_token;
+    let train_gflops_per_second = train_per_token * train_tps / 1e9;
+    FlopsBench {
+        forward_per_token,
+        train_per_token,
+        train_gflops_per_second,
+        matmul_gflops_per_second: matmul,
+        matmul_share: train_gflops_per_second / matmul.max(1e-9),
+    }
+}
+
+/// Peak resident memory, re-exported for the command.
+pub fn peak_rss() -> Option<f64> {
+    peak_rss_mib()
+}
