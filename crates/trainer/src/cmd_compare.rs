@@ -19,6 +19,7 @@ use crate::arch::Arch;
 use crate::cli::CompareArgs;
 use crate::cmd_translate::{read_input, translate_lines};
 use crate::report::{ArchResult, CompareReport, Curve, Example, PairTest};
+use crate::resume::TrainState;
 use crate::run::RunDir;
 use crate::scoring::{bleu_by_length, score};
 use crate::translate::Decoding;
@@ -67,10 +68,44 @@ fn train_arch(args: &CompareArgs, arch: Arch, run: &Path, tokenizers: &Path) -> 
         eprintln!("{arch}: already trained in {}, skipping", run.display());
         return Ok(());
     }
-    eprintln!("{arch}: training ({})", budget_words(args));
     let exe = std::env::current_exe().context("locating the honyaku executable")?;
-    let path = |p: &Path| p.to_string_lossy().into_owned();
     let mut cmd = Command::new(exe);
+    let existing = RunDir {
+        root: run.to_path_buf(),
+    };
+    match TrainState::load(&existing) {
+        // A comparison killed while this architecture trained: continue where it stopped
+        // (its own config.json keeps the budget; the elapsed time carries over).
+        Ok(state) if run.join("config.json").is_file() => {
+            eprintln!(
+                "{arch}: training ({}), resuming the interrupted run at step {}",
+                budget_words(args),
+                state.step
+            );
+            cmd.arg("train").arg("--resume").arg(run).arg("--quiet");
+        }
+        _ => {
+            eprintln!("{arch}: training ({})", budget_words(args));
+            fresh_train_args(&mut cmd, args, arch, run, tokenizers);
+        }
+    }
+    die_with_parent(&mut cmd);
+    let status = cmd.status().context("starting the training process")?;
+    if !status.success() {
+        bail!("training {arch} failed ({status}); see the messages above");
+    }
+    Ok(())
+}
+
+/// The `honyaku train` arguments of a fresh run of `arch` in `run`.
+fn fresh_train_args(
+    cmd: &mut Command,
+    args: &CompareArgs,
+    arch: Arch,
+    run: &Path,
+    tokenizers: &Path,
+) {
+    let path = |p: &Path| p.to_string_lossy().into_owned();
     cmd.arg("train")
         .args([
             "--arch",
@@ -107,11 +142,26 @@ fn train_arch(args: &CompareArgs, arch: Arch, run: &Path, tokenizers: &Path) -> 
     if let Some(lr) = args.lr {
         cmd.args(["--lr", &lr.to_string()]);
     }
-    let status = cmd.status().context("starting the training process")?;
-    if !status.success() {
-        bail!("training {arch} failed ({status}); see the messages above");
+}
+
+/// On Linux, the training child gets SIGTERM when `compare` dies, even by SIGKILL: it saves
+/// its state and stops instead of training on unattended (and racing a rerun for its run
+/// directory), and the next `compare` resumes it.
+fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs between fork and exec; it only calls prctl, which is
+        // async-signal-safe, and allocates nothing.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
     }
-    Ok(())
+    #[cfg(not(target_os = "linux"))]
+    let _ = cmd;
 }
 
 fn budget_words(args: &CompareArgs) -> String {

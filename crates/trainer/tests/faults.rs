@@ -201,3 +201,86 @@ fn a_killed_compare_resumes_and_reuses_the_finished_run() {
     assert_eq!(archs, ["lstm", "attention"]);
     assert!(out.join("report.md").is_file());
 }
+
+/// Whether a process other than this test has `needle` in its command line.
+fn running_with(needle: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .map(|c| String::from_utf8_lossy(&c).contains(needle))
+            .unwrap_or(false)
+    })
+}
+
+#[test]
+fn a_killed_compare_stops_its_training_child_and_the_rerun_resumes_it() {
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let out = tmp.path().join("cmp");
+    synth(&corpus, "copy", "400");
+    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
+    let args = [
+        "compare",
+        "--archs",
+        "lstm",
+        "--preset",
+        "tiny",
+        "--epochs",
+        "40",
+        "--vocab-size",
+        "60",
+        "--max-tokens",
+        "256",
+        "--train-src",
+        &f("train.src"),
+        "--train-tgt",
+        &f("train.tgt"),
+        "--valid-src",
+        &f("valid.src"),
+        "--valid-tgt",
+        &f("valid.tgt"),
+        "--test-src",
+        &f("test.src"),
+        "--test-tgt",
+        &f("test.tgt"),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let mut compare = Command::new(env!("CARGO_BIN_EXE_honyaku"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = out.join("runs/lstm");
+    let start = Instant::now();
+    while !run.join("train_state.json").exists() {
+        assert!(compare.try_wait().unwrap().is_none(), "compare ended early");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no training state"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    compare.kill().unwrap(); // SIGKILL to compare alone, not to its process group
+    compare.wait().unwrap();
+    // The orphaned training child got SIGTERM: it saves and stops on its own.
+    let needle = run.to_str().unwrap();
+    while running_with(needle) {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "training child still running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!run.join("summary.json").exists(), "stopped before the end");
+    let again = honyaku(&args);
+    let log = stderr(&again);
+    assert!(again.status.success(), "{log}");
+    assert!(
+        log.contains("lstm: training (40 epochs), resuming the interrupted run at step"),
+        "{log}"
+    );
+    assert!(run.join("summary.json").is_file());
+    assert!(out.join("report.md").is_file());
+}
