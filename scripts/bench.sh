@@ -51,7 +51,7 @@ for backend in $backends; do
   done
 done
 
-shape=$(jq -r '"\(.preset) presets, vocabulary \(.shape.vocab) on both sides, batch \(.shape.batch), source \(.shape.src_len) and target \(.shape.tgt_len) tokens (no padding), \(.shape.steps) timed updates after \(.shape.warmup) warm-up ones, decoding \(.shape.decode_len) steps, beam \(.shape.beam)"' "$(ls "$out"/*-*.json | grep -v matmul | head -1)")
+shape=$(jq -r '"\(.preset) presets, vocabulary \(.shape.vocab) on both sides, batch \(.shape.batch), source \(.shape.src_len) and target \(.shape.tgt_len) tokens (no padding), \(.shape.steps) timed updates after \(.shape.warmup) untimed, decoding \(.shape.decode_len) steps, beam \(.shape.beam)"' "$(ls "$out"/*-*.json | grep -v matmul | head -1)")
 table=$(
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores" \
        "($(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1 | sed 's/.\+/& guest/')); $(rustc --version); $(date -u +%Y-%m-%d)." \
