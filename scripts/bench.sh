@@ -33,6 +33,7 @@ fi
 
 label() { if [ "$1" = wgpu ]; then echo "$wgpu_label"; else echo "$1"; fi; }
 
+load_start=$(uptime | sed 's/.*load average: //')
 rows=()
 for backend in $backends; do
   if ! "$bin" bench --matmul --backend "$backend" > "$out/matmul-$backend.json" 2> "$out/matmul-$backend.err"; then
@@ -51,11 +52,11 @@ for backend in $backends; do
   done
 done
 
-shape=$(jq -r '"\(.preset) presets, vocabulary \(.shape.vocab) on both sides, batch \(.shape.batch), source \(.shape.src_len) and target \(.shape.tgt_len) tokens (no padding), \(.shape.steps) timed updates after \(.shape.warmup) warm-up ones, decoding \(.shape.decode_len) steps, beam \(.shape.beam)"' "$(ls "$out"/*-*.json | grep -v matmul | head -1)")
+shape=$(jq -r '"\(.preset) presets, vocabulary \(.shape.vocab) on both sides, batch \(.shape.batch), source \(.shape.src_len) and target \(.shape.tgt_len) tokens (no padding), \(.shape.steps) timed updates after \(.shape.warmup) untimed, decoding \(.shape.decode_len) steps, beam \(.shape.beam)"' "$(ls "$out"/*-*.json | grep -v matmul | head -1)")
 table=$(
   echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores" \
        "($(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1 | sed 's/.\+/& guest/')); $(rustc --version); $(date -u +%Y-%m-%d)." \
-       "Load average before the runs: $(uptime | sed 's/.*load average: //')."
+       "Load average (1, 5, 15 min) at the start: $load_start; at the end: $(uptime | sed 's/.*load average: //')."
   echo
   echo "Shapes: $shape."
   echo

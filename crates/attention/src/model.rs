@@ -11,7 +11,7 @@ use burn::prelude::*;
 use burn::tensor::module::linear;
 use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
-use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState};
+use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState, time_steps};
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
 use crate::attention::{Attention, AttentionConfig, AttentionKind, tanh};
@@ -413,17 +413,15 @@ impl Seq2Seq for AttentionSeq2Seq {
     fn forward(&self, batch: &TranslationBatch) -> Tensor<3> {
         let memory = self.encode(&batch.source);
         let mut state = self.init_state(&memory);
-        let [n, len] = batch.tgt_in.dims();
+        let [_, len] = batch.tgt_in.dims();
         let first = self.first_input();
         let y = self
             .dropout
             .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         // The embedding part of the first layer's input, for every step in one matmul.
         let xw = linear(y, first.embed, first.bias);
-        let [_, _, d_gates] = xw.dims();
         let mut outputs = Vec::with_capacity(len);
-        for t in 0..len {
-            let xw_t = xw.clone().slice(s![.., t, ..]).reshape([n, d_gates]);
+        for xw_t in time_steps(xw) {
             let (out, _, next) = self.step(&memory, state, xw_t, first.feed.clone());
             outputs.push(out);
             state = next;

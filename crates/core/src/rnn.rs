@@ -151,7 +151,7 @@ impl LstmLayer {
         keep: Option<Tensor<2>>,
         reverse: bool,
     ) -> (Tensor<3>, LstmState) {
-        let [batch, len, _] = x.dims();
+        let [_, len, _] = x.dims();
         let xw = self.input.forward(x);
         let scale = self.gate_scale(&xw.device());
         let mut state = state;
@@ -161,11 +161,9 @@ impl LstmLayer {
         } else {
             (0..len).collect()
         };
+        let mut steps: Vec<Option<Tensor<2>>> = time_steps(xw).into_iter().map(Some).collect();
         for t in order {
-            let xw_t = xw
-                .clone()
-                .slice(s![.., t, ..])
-                .reshape([batch, 4 * self.d_hidden]);
+            let xw_t = steps[t].take().expect("each step once");
             let next = self.step_scaled(xw_t, state.clone(), &scale);
             state = match &keep {
                 Some(keep) => {
@@ -181,6 +179,23 @@ impl LstmLayer {
         }
         (Tensor::stack(outputs, 1), state)
     }
+}
+
+/// The time steps of `x: [batch, len, d]` as `len` tensors `[batch, d]`, cut by halving.
+///
+/// The same values as slicing each step out of `x`, but cheaper to differentiate: autodiff
+/// turns a slice's gradient into a zero tensor of the sliced tensor's whole shape, so `len`
+/// slices of `x` cost `len` full-size zero tensors and additions, the halving about
+/// `2 log₂ len` (16 steps: 8 instead of 16, and 4 additions instead of 15).
+pub fn time_steps(x: Tensor<3>) -> Vec<Tensor<2>> {
+    let [batch, len, d] = x.dims();
+    if len <= 1 {
+        return vec![x.reshape([batch, d])];
+    }
+    let mid = len / 2;
+    let mut steps = time_steps(x.clone().slice(s![.., 0..mid, ..]));
+    steps.extend(time_steps(x.slice(s![.., mid..len, ..])));
+    steps
 }
 
 /// `keep · new + (1 - keep) · old`, with `keep: [batch, 1]`.

@@ -447,3 +447,56 @@ pub fn flops(
 pub fn peak_rss() -> Option<f64> {
     peak_rss_mib()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::{Arch, ModelConfig};
+    use honyaku_core::Preset;
+
+    #[test]
+    fn a_tiny_bench_counts_what_it_says() {
+        let shape = BenchShape {
+            batch: 3,
+            src_len: 5,
+            tgt_len: 4,
+            vocab: 40,
+            steps: 1,
+            warmup: 1,
+            decode_len: 3,
+            beam: 2,
+        };
+        for arch in Arch::ALL {
+            let config = ModelConfig::preset(arch, Preset::Tiny, 40, 40);
+            let device = Device::flex().autodiff();
+            let out = config.run(
+                &device,
+                BenchJob {
+                    shape: shape.clone(),
+                    device: device.clone(),
+                    seed: 1,
+                },
+            );
+            assert_eq!(out.train.tokens_per_step, 3 * 4, "{arch}");
+            assert_eq!(out.forward.tokens, 3 * 3 * 4, "{arch}");
+            // At most `decode_len` tokens per sentence, EOS included.
+            assert!((1..=9).contains(&out.greedy.tokens), "{arch}");
+            assert!((1..=9).contains(&out.beam.tokens), "{arch}");
+            assert!(out.train.loss_first.is_finite(), "{arch}");
+        }
+    }
+
+    #[test]
+    fn lstm_flops_by_hand() {
+        // 1 layer, embed 2, hidden 3, vocab 5; 2 source and 1 target token.
+        let config = honyaku_lstm::LstmSeq2SeqConfig::new(5, 5)
+            .with_d_embed(2)
+            .with_d_hidden(3)
+            .with_n_layers(1);
+        let per_token = 2.0 * 2.0 * 12.0 + 2.0 * 3.0 * 12.0;
+        let expected = 2.0 * per_token + (per_token + 2.0 * 3.0 * 5.0);
+        assert_eq!(config.forward_flops(2, 1), expected);
+        let f = flops(expected, 1, 10.0, 1.0);
+        assert_eq!(f.train_per_token, 3.0 * expected);
+    }
+}
