@@ -69,7 +69,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
     run.save_config(&config)?;
 
     let (batcher, valid, devices) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
-    let device = devices[0].clone();
     eprintln!(
         "training {} ({} preset) on {}{}: {} batches per epoch, vocabularies {src_vocab}/{tgt_vocab}",
         config.model.arch(),
@@ -81,26 +80,30 @@ pub fn run(args: TrainArgs) -> Result<()> {
         },
         batcher.num_batches()
     );
+    let state = TrainState {
+        inputs: train_inputs(&args),
+        lr_scale: 1.0,
+        ..TrainState::default()
+    };
+    let job = TrainJob {
+        config: &config.train,
+        run: &run,
+        batcher: &batcher,
+        valid: valid.as_ref(),
+        devices,
+        quiet: args.quiet,
+        state,
+        resume: false,
+    };
+    run_job(&config, job)
+}
+
+/// Trains (SIGINT/SIGTERM save and stop) and reports the end of training.
+fn run_job(config: &RunConfig, job: TrainJob<'_>) -> Result<()> {
     install_interrupt_handler();
-    let summary = config.model.run(
-        &device,
-        TrainJob {
-            config: &config.train,
-            run: &run,
-            batcher: &batcher,
-            valid: valid.as_ref(),
-            device: device.clone(),
-            devices,
-            quiet: args.quiet,
-            state: TrainState {
-                inputs: train_inputs(&args),
-                lr_scale: 1.0,
-                ..TrainState::default()
-            },
-            resume: false,
-        },
-    )?;
-    finish(&summary, &run)
+    let run = job.run;
+    let summary = config.model.run(&job.devices[0].clone(), job)?;
+    finish(&summary, run)
 }
 
 /// `honyaku train --resume RUN_DIR`: the run's own configuration, corpus and tokenizers, and
@@ -130,7 +133,6 @@ fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
     let cleaned = clean(source.read()?, &clean_config(&config.data))?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
     let (batcher, valid, devices) = training_inputs(&args, &tokenizers, &cleaned.pairs, &config)?;
-    let device = devices[0].clone();
     eprintln!(
         "resuming {} at step {} (epoch {}, batch {} of {})",
         run.root.display(),
@@ -139,22 +141,17 @@ fn resume(mut args: TrainArgs, dir: &Path) -> Result<()> {
         state.batch_in_epoch,
         batcher.num_batches()
     );
-    install_interrupt_handler();
-    let summary = config.model.run(
-        &device,
-        TrainJob {
-            config: &config.train,
-            run: &run,
-            batcher: &batcher,
-            valid: valid.as_ref(),
-            device: device.clone(),
-            devices,
-            quiet: args.quiet,
-            state,
-            resume: true,
-        },
-    )?;
-    finish(&summary, &run)
+    let job = TrainJob {
+        config: &config.train,
+        run: &run,
+        batcher: &batcher,
+        valid: valid.as_ref(),
+        devices,
+        quiet: args.quiet,
+        state,
+        resume: true,
+    };
+    run_job(&config, job)
 }
 
 /// The corpus paths of `args`, made absolute so that `--resume` works from any directory.

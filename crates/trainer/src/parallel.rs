@@ -143,16 +143,6 @@ impl<M: Seq2Seq> DataParallel<M> {
         }
     }
 
-    /// Number of devices.
-    pub fn len(&self) -> usize {
-        self.devices.len()
-    }
-
-    /// Always false: there is at least one device.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
     /// The gradients of one update over `group` (on the main device), computed
     /// `devices.len()` batches at a time, and the group's loss sums. `seed` seeds each
     /// batch's device (XOR the batch's position) for dropout.

@@ -40,10 +40,8 @@ pub struct TrainJob<'a> {
     pub batcher: &'a Batcher,
     /// Validation data, if any.
     pub valid: Option<&'a ValidSet>,
-    /// The autodiff device (the main one, where the optimizer runs).
-    pub device: Device,
-    /// With `--devices N` (N > 1): the N autodiff devices of data-parallel training, the
-    /// first being `device`; empty (or one) trains on `device` alone.
+    /// The autodiff devices, at least one: the first is the main one (where the optimizer runs
+    /// and validation decodes); with more, training is data parallel over all of them.
     pub devices: Vec<Device>,
     /// Hide the progress bar (tests, logs).
     pub quiet: bool,
@@ -322,7 +320,7 @@ impl ModelTask for TrainJob<'_> {
         let parameters = Module::num_params(&model);
         let parallel =
             (self.devices.len() > 1).then(|| DataParallel::<M>::new(self.devices.clone()));
-        let group_size = cfg.accum.max(1) * self.devices.len().max(1);
+        let group_size = cfg.accum.max(1) * self.devices.len();
         let total_steps = cfg
             .max_steps
             .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(group_size));
@@ -463,6 +461,11 @@ impl ModelTask for TrainJob<'_> {
 }
 
 impl TrainJob<'_> {
+    /// The main device.
+    fn device(&self) -> &Device {
+        &self.devices[0]
+    }
+
     /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` together atomically: all three
     /// are written before any replaces its old version, so a full disk leaves the previous
     /// resume point whole.
@@ -520,8 +523,8 @@ impl TrainJob<'_> {
         let (grads, stats) = match parallel {
             Some(workers) => workers.grads(&model, group, ls, seed)?,
             None => {
-                self.device.seed(seed);
-                accumulated_grads(&model, group, &self.device, ls)
+                self.device().seed(seed);
+                accumulated_grads(&model, group, self.device(), ls)
             }
         };
         let lr = self.config.schedule().lr(p.step + 1) * p.lr_scale;
@@ -632,7 +635,7 @@ impl TrainJob<'_> {
         }
         p.validated_at = Some(p.step);
         let t0 = Instant::now();
-        let scores = valid.evaluate(&model.valid(), &self.device.clone().without_autodiff())?;
+        let scores = valid.evaluate(&model.valid(), &self.device().clone().without_autodiff())?;
         p.valid_seconds += t0.elapsed().as_secs_f64();
         // 1-based, as in training lines: the epoch in progress, or the one just finished.
         let epoch = if p.batch_in_epoch == 0 {

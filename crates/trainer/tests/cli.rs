@@ -1,47 +1,12 @@
 //! The `honyaku` binary end to end on the project's own synthetic data: synth → train →
 //! translate, backend interchange of checkpoints, and the errors users see.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn honyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_honyaku"))
-        .args(args)
-        .output()
-        .expect("running honyaku")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = honyaku(args);
-    assert!(
-        out.status.success(),
-        "honyaku {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn synth(dir: &Path, task: &str, pairs: &str) {
-    ok(&[
-        "synth",
-        "--task",
-        task,
-        "--pairs",
-        pairs,
-        "--min-len",
-        "3",
-        "--max-len",
-        "8",
-        "--seed",
-        "3",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-}
+use common::{honyaku, ok, stderr, synth};
 
 fn train_tiny(corpus: &Path, run: &Path, backend: &str, steps: &str) -> Output {
     let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();

@@ -1,6 +1,8 @@
 //! The dependable training loop: exact resume, interrupts, the divergence guard and global-norm
 //! clipping, on a tiny LSTM and a synthetic copy corpus.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,6 +26,8 @@ use honyaku_core::testing::tempdir;
 use honyaku_core::{Preset, Seq2Seq, sequence_loss};
 use honyaku_data::batcher::{Batcher, BatcherConfig, EncodedPair, HostBatch};
 use honyaku_lstm::LstmSeq2SeqConfig;
+
+use common::synth;
 
 const VOCAB: usize = 24;
 
@@ -128,7 +132,6 @@ fn train_on(
                 run: &run,
                 batcher: &batcher,
                 valid: None,
-                device: device.clone(),
                 devices: all_devices,
                 quiet: true,
                 state,
@@ -405,25 +408,7 @@ fn sigint_saves_and_resume_completes() {
     let dir = tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     let run = dir.path().join("run");
-    let out = honyaku()
-        .args([
-            "synth",
-            "--task",
-            "copy",
-            "--pairs",
-            "300",
-            "--min-len",
-            "3",
-        ])
-        .args(["--max-len", "8", "--seed", "3", "--out"])
-        .arg(&corpus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    synth(&corpus, "copy", "300");
     let child = honyaku()
         .args(["train", "--arch", "lstm", "--preset", "tiny", "--train-src"])
         .arg(corpus.join("train.src"))
@@ -488,28 +473,6 @@ fn sigint_saves_and_resume_completes() {
     assert!(run.join("summary.json").exists());
 }
 
-fn synth_copy(corpus: &Path) {
-    let out = honyaku()
-        .args([
-            "synth",
-            "--task",
-            "copy",
-            "--pairs",
-            "300",
-            "--min-len",
-            "3",
-        ])
-        .args(["--max-len", "8", "--seed", "3", "--out"])
-        .arg(corpus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !done() {
@@ -522,7 +485,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 fn sigkill_in_the_middle_of_a_checkpoint_write_leaves_the_previous_one_usable() {
     let dir = tempdir().unwrap();
     let (corpus, run) = (dir.path().join("corpus"), dir.path().join("run"));
-    synth_copy(&corpus);
+    synth(&corpus, "copy", "300");
     // Every checkpoint write pauses for 3 s halfway through its temporary file.
     let mut child = honyaku()
         .env("HONYAKU_FAULT_PAUSE_MS", "3000")
@@ -748,8 +711,7 @@ fn training_keeps_the_newest_step_checkpoints_and_average_uses_them() {
                 run: &run,
                 batcher: &batcher,
                 valid: None,
-                device: device.clone(),
-                devices: Vec::new(),
+                devices: vec![device.clone()],
                 quiet: true,
                 state: TrainState {
                     lr_scale: 1.0,
@@ -819,8 +781,7 @@ fn a_diverging_run_reloads_three_times_then_stops_with_a_clear_error() {
                 run: &run,
                 batcher: &batcher,
                 valid: None,
-                device: device.clone(),
-                devices: Vec::new(),
+                devices: vec![device.clone()],
                 quiet: true,
                 state: TrainState {
                     lr_scale: 1.0,

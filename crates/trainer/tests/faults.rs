@@ -113,6 +113,35 @@ fn a_full_disk_during_a_checkpoint_leaves_the_previous_one_usable() {
     assert!(!stdout(&out).trim().is_empty());
 }
 
+/// `honyaku compare` of tiny models on the synthetic corpus in `corpus`, writing to `out`;
+/// `[archs, epochs, vocab_size, max_tokens]`.
+fn compare_args(
+    corpus: &Path,
+    out: &Path,
+    [archs, epochs, vocab, max_tokens]: &[&str; 4],
+) -> Vec<String> {
+    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
+    let mut args: Vec<String> = [
+        "compare", "--archs", archs, "--preset", "tiny", "--epochs", epochs,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    args.extend(["--vocab-size", vocab, "--max-tokens", max_tokens].map(String::from));
+    for (flag, file) in [
+        ("--train-src", "train.src"),
+        ("--train-tgt", "train.tgt"),
+        ("--valid-src", "valid.src"),
+        ("--valid-tgt", "valid.tgt"),
+        ("--test-src", "test.src"),
+        ("--test-tgt", "test.tgt"),
+    ] {
+        args.extend([flag.to_string(), f(file)]);
+    }
+    args.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
+    args
+}
+
 #[test]
 fn a_killed_compare_resumes_and_reuses_the_finished_run() {
     use std::os::unix::process::CommandExt;
@@ -121,38 +150,12 @@ fn a_killed_compare_resumes_and_reuses_the_finished_run() {
     let corpus = tmp.path().join("corpus");
     let out = tmp.path().join("cmp");
     synth(&corpus, "grammar", "200");
-    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
-    let args = [
-        "compare",
-        "--archs",
-        "lstm,attention",
-        "--preset",
-        "tiny",
-        "--epochs",
-        "1",
-        "--vocab-size",
-        "200",
-        "--max-tokens",
-        "512",
-        "--train-src",
-        &f("train.src"),
-        "--train-tgt",
-        &f("train.tgt"),
-        "--valid-src",
-        &f("valid.src"),
-        "--valid-tgt",
-        &f("valid.tgt"),
-        "--test-src",
-        &f("test.src"),
-        "--test-tgt",
-        &f("test.tgt"),
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let owned = compare_args(&corpus, &out, &["lstm,attention", "1", "200", "512"]);
+    let args: Vec<&str> = owned.iter().map(String::as_str).collect();
     // Its own process group, so that SIGKILL reaches the training child as well (as when a
     // job scheduler or the OOM killer ends the job).
     let mut child = Command::new(env!("CARGO_BIN_EXE_honyaku"))
-        .args(args)
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
@@ -217,36 +220,10 @@ fn a_killed_compare_stops_its_training_child_and_the_rerun_resumes_it() {
     let corpus = tmp.path().join("corpus");
     let out = tmp.path().join("cmp");
     synth(&corpus, "copy", "400");
-    let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
-    let args = [
-        "compare",
-        "--archs",
-        "lstm",
-        "--preset",
-        "tiny",
-        "--epochs",
-        "40",
-        "--vocab-size",
-        "60",
-        "--max-tokens",
-        "256",
-        "--train-src",
-        &f("train.src"),
-        "--train-tgt",
-        &f("train.tgt"),
-        "--valid-src",
-        &f("valid.src"),
-        "--valid-tgt",
-        &f("valid.tgt"),
-        "--test-src",
-        &f("test.src"),
-        "--test-tgt",
-        &f("test.tgt"),
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let owned = compare_args(&corpus, &out, &["lstm", "40", "60", "256"]);
+    let args: Vec<&str> = owned.iter().map(String::as_str).collect();
     let mut compare = Command::new(env!("CARGO_BIN_EXE_honyaku"))
-        .args(args)
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
