@@ -1,0 +1,19 @@
+//! Training: starting and resuming runs, the loop and its update step, data parallel, learning-rate schedules, gradient
+//! clipping, resume and the divergence guard, metrics, validation and checkpoint averaging.
+
+pub mod average;
+pub mod clip;
+pub mod job;
+pub mod launch;
+pub mod metrics;
+pub mod parallel;
+pub mod resume;
+pub mod schedule;
+pub mod step;
+pub mod validation;
+
+pub use job::{StopReason, TrainJob, TrainSummary, peak_rss_mib};
+pub use step::{
+    Gradients, StepStats, Update, accumulated_grads, batch_grads, batch_stats, guarded_update,
+    new_optimizer, optimizer_for, step_seed,
+};
