@@ -181,4 +181,23 @@ mod tests {
             .to_string();
         assert!(err.contains("unknown variant `gru`"), "{err}");
     }
+
+    #[test]
+    fn the_registry_dispatches_to_every_architecture() {
+        for arch in Arch::ALL {
+            assert_eq!(arch.name().parse::<Arch>().unwrap(), arch);
+            let config = ModelConfig::preset(arch, Preset::Tiny, 10, 10);
+            assert_eq!(config.arch(), arch);
+            assert!(config.validate().is_ok(), "{arch}");
+            let bigger = config.clone().with_vocab(200, 300);
+            let json = serde_json::to_value(&bigger).unwrap();
+            assert_eq!(json["src_vocab"], 200, "{arch}");
+            assert_eq!(json["tgt_vocab"], 300, "{arch}");
+            // A larger output vocabulary costs more FLOPs in the output projection.
+            assert!(
+                bigger.forward_flops(5, 5) > config.forward_flops(5, 5),
+                "{arch}"
+            );
+        }
+    }
 }

@@ -363,3 +363,131 @@ impl FileConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use honyaku_data::tokenizer::SubwordModel;
+
+    use super::*;
+
+    /// The overlay as `train` parses it.
+    #[derive(Debug, Parser)]
+    struct Flags {
+        #[command(flatten)]
+        settings: SettingsOverlay,
+    }
+
+    fn merged(args: &[&str], mut train: TrainConfig) -> (TrainConfig, DataConfig) {
+        let flags =
+            Flags::try_parse_from(std::iter::once("train").chain(args.iter().copied())).unwrap();
+        let mut data = DataConfig::default();
+        flags.settings.merge(&mut train, &mut data);
+        (train, data)
+    }
+
+    #[test]
+    fn no_flags_leave_the_file_settings_as_they_are() {
+        let file = TrainConfig {
+            lr: 0.5,
+            max_steps: Some(7),
+            clip_norm: None,
+            ..TrainConfig::default()
+        };
+        let (train, data) = merged(&[], file.clone());
+        assert_eq!(train, file);
+        assert_eq!(data, DataConfig::default());
+    }
+
+    #[test]
+    fn each_given_flag_replaces_its_setting_only() {
+        let file = TrainConfig {
+            lr: 0.5,
+            max_steps: Some(7),
+            ..TrainConfig::default()
+        };
+        let (train, data) = merged(
+            &[
+                "--epochs",
+                "3",
+                "--clip-norm",
+                "0",
+                "--no-valid-bleu",
+                "--early-stop-metric",
+                "loss",
+                "--valid-every",
+                "20",
+                "--subword",
+                "unigram",
+                "--separate-vocab",
+                "--vocab-size",
+                "500",
+            ],
+            file,
+        );
+        let expected = TrainConfig {
+            epochs: 3,
+            max_steps: None,
+            lr: 0.5,
+            clip_norm: None,
+            valid_bleu: false,
+            select_metric: SelectMetric::Loss,
+            valid_every: Some(20),
+            ..TrainConfig::default()
+        };
+        assert_eq!(train, expected);
+        assert_eq!(data.tokenizer.model, SubwordModel::Unigram);
+        assert!(!data.tokenizer.joint);
+        assert_eq!(data.tokenizer.vocab_size, 500);
+        assert!(!data.tokenizer.lowercase);
+    }
+
+    #[test]
+    fn a_positive_clip_norm_and_max_steps_are_set() {
+        let (train, _) = merged(
+            &["--clip-norm", "2.5", "--max-steps", "9"],
+            TrainConfig::default(),
+        );
+        assert_eq!(train.clip_norm, Some(2.5));
+        assert_eq!(train.max_steps, Some(9));
+        assert_eq!(train.epochs, TrainConfig::default().epochs);
+    }
+
+    #[test]
+    fn config_json_keeps_its_fields_in_their_order() {
+        let text = serde_json::to_string(&TrainConfig::default()).unwrap();
+        let order = [
+            "epochs",
+            "max_steps",
+            "max_tokens",
+            "optimizer",
+            "weight_decay",
+            "lr",
+            "schedule",
+            "warmup",
+            "plateau_factor",
+            "plateau_patience",
+            "label_smoothing",
+            "clip_norm",
+            "seed",
+            "log_every",
+            "max_minutes",
+            "valid_every",
+            "valid_bleu",
+            "select_metric",
+            "patience",
+            "save_every",
+            "accum",
+            "keep_checkpoints",
+            "devices",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert_eq!(text.matches("\":").count(), order.len(), "{text}");
+        let back: TrainConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, TrainConfig::default());
+    }
+}
