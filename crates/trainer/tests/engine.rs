@@ -15,8 +15,9 @@ use honyaku::backend::Backend;
 use honyaku::run::checkpoint::load_module;
 use honyaku::run::{OptimizerKind, RunDir, TrainConfig};
 use honyaku::training::clip::clip_global_norm;
+use honyaku::training::guard::{DivergenceGuard, GuardDecision};
 use honyaku::training::parallel::DataParallel;
-use honyaku::training::resume::{DivergenceGuard, GuardDecision, TrainState};
+use honyaku::training::resume::TrainState;
 use honyaku::training::{
     Gradients, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
     optimizer_for,

@@ -35,8 +35,8 @@ pub use self::clock::{Clock, Throughput, cpu_seconds};
 pub use self::matmul::{FlopsBench, MatmulBench, flops, matmul_rate};
 use crate::arch::ModelTask;
 use crate::run::TrainConfig;
-use crate::training::resume::DivergenceGuard;
-use crate::training::{Gradients, accumulated_grads, guarded_update, new_optimizer, peak_rss_mib};
+use crate::training::guard::DivergenceGuard;
+use crate::training::{Gradients, accumulated_grads, guarded_update, new_optimizer};
 
 /// The shapes and repetitions of one benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -318,11 +318,6 @@ fn time_beam<M: Seq2Seq>(
         .map(|h| h.tokens.len() + usize::from(h.finished))
         .sum();
     Throughput::new(tokens, start)
-}
-
-/// Peak resident memory, re-exported for the command.
-pub fn peak_rss() -> Option<f64> {
-    peak_rss_mib()
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
-use crate::bench::{BenchJob, BenchReport, BenchShape, flops, matmul_rate, peak_rss};
+use crate::bench::{BenchJob, BenchReport, BenchShape, flops, matmul_rate};
+use crate::training::peak_rss_mib;
 use crate::values::parse_preset;
 
 /// Arguments of `honyaku bench`.
@@ -107,7 +108,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         forward: measured.forward,
         greedy: measured.greedy,
         beam: measured.beam,
-        peak_rss_mib: peak_rss(),
+        peak_rss_mib: peak_rss_mib(),
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -62,7 +62,7 @@ fn shorten(text: &str) -> String {
     format!("{} …", &text[..cut])
 }
 
-/// The optimizer state as the bytes of [`save_optimizer`]'s file.
+/// The optimizer state as the bytes of a checkpoint file (`last.optim.bpk`).
 pub fn optimizer_bytes(optim: &ModuleOptimizer) -> Result<Vec<u8>> {
     let bytes = optim
         .to_record()
@@ -71,13 +71,7 @@ pub fn optimizer_bytes(optim: &ModuleOptimizer) -> Result<Vec<u8>> {
     Ok(bytes.to_vec())
 }
 
-/// Saves the optimizer state (Adam moments and step counts, keyed by parameter id) to `path`
-/// atomically.
-pub fn save_optimizer(optim: &ModuleOptimizer, path: &Path) -> Result<()> {
-    write_atomic(path, &optimizer_bytes(optim)?)
-}
-
-/// Loads the optimizer state of [`save_optimizer`] into `optim`.
+/// Loads the optimizer state written from [`optimizer_bytes`] into `optim`.
 pub fn load_optimizer(optim: ModuleOptimizer, path: &Path) -> Result<ModuleOptimizer> {
     let bytes =
         fs::read(path).with_context(|| format!("reading optimizer state {}", path.display()))?;

@@ -14,9 +14,10 @@ use honyaku_data::batcher::{Batcher, HostBatch};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
+use super::guard::{DivergenceGuard, GuardDecision};
 use super::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
 use super::parallel::DataParallel;
-use super::resume::{DivergenceGuard, GuardDecision, TrainState, interrupted, optim_checkpoint};
+use super::resume::{TrainState, interrupted, optim_checkpoint};
 use super::schedule::{Plateau, Schedule, ScheduleKind};
 use super::step::{Gradients, Update, accumulated_grads, guarded_update, optimizer_for, step_seed};
 use super::validation::{ValidScores, ValidSet};

@@ -1,8 +1,10 @@
-//! Training: starting and resuming runs, the loop and its update step, data parallel, learning-rate schedules, gradient
-//! clipping, resume and the divergence guard, metrics, validation and checkpoint averaging.
+//! Training: starting and resuming runs, the loop and its update step, data parallel,
+//! learning-rate schedules, gradient clipping, the divergence guard, resume, metrics,
+//! validation and checkpoint averaging.
 
 pub mod average;
 pub mod clip;
+pub mod guard;
 pub mod job;
 pub mod launch;
 pub mod metrics;

@@ -10,7 +10,7 @@ use honyaku_core::{Seq2Seq, sequence_loss};
 use honyaku_data::batcher::HostBatch;
 
 use super::clip::clip_global_norm;
-use super::resume::{DivergenceGuard, GuardDecision};
+use super::guard::{DivergenceGuard, GuardDecision};
 use crate::run::{OptimizerKind, TrainConfig};
 
 /// The outcome of [`guarded_update`].
