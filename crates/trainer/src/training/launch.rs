@@ -13,9 +13,10 @@ use honyaku_data::prepare::{
     CorpusSpec, ParallelFiles, PrepareEvent, PrepareOptions, PreparedData, TokenizerSource, prepare,
 };
 
-use super::job::{TrainJob, TrainSummary};
+use super::job::TrainJob;
 use super::resume::{TrainInputs, TrainState, install_interrupt_handler};
 use super::schedule::ScheduleKind;
+use super::summary::TrainSummary;
 use super::validation::ValidSet;
 use crate::arch::ModelConfig;
 use crate::backend::Backend;

@@ -12,10 +12,12 @@ pub mod parallel;
 pub mod resume;
 pub mod schedule;
 pub mod step;
+pub mod summary;
 pub mod validation;
 
-pub use job::{StopReason, TrainJob, TrainSummary, peak_rss_mib};
+pub use job::TrainJob;
 pub use step::{
     Gradients, StepStats, Update, accumulated_grads, batch_grads, batch_stats, guarded_update,
     new_optimizer, optimizer_for, step_seed,
 };
+pub use summary::{StopReason, TrainSummary, peak_rss_mib};
