@@ -6,6 +6,7 @@
 pub mod attention;
 pub mod encoder;
 pub mod model;
+pub mod recipe;
 
 pub use attention::{Attention, AttentionConfig, AttentionKind};
 pub use encoder::{BiFinal, BiLstmEncoder, BiLstmEncoderConfig, BiLstmLayer};

@@ -2,5 +2,6 @@
 //! starts from the encoder's final state and sees the source only through it.
 
 pub mod model;
+pub mod recipe;
 
 pub use model::{LstmMemory, LstmSeq2Seq, LstmSeq2SeqConfig};

@@ -9,6 +9,7 @@
 pub mod attention;
 pub mod layers;
 pub mod model;
+pub mod recipe;
 pub mod position;
 
 #[cfg(test)]
