@@ -25,7 +25,9 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
-use honyaku_core::{BeamConfig, SearchConfig, Seq2Seq, SourceBatch, beam_search, greedy_search};
+use honyaku_core::{
+    BeamConfig, Preset, SearchConfig, Seq2Seq, SourceBatch, beam_search, greedy_search,
+};
 use honyaku_data::batcher::{EncodedPair, HostBatch};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -33,10 +35,11 @@ use serde::Serialize;
 
 pub use self::clock::{Clock, Throughput, cpu_seconds};
 pub use self::matmul::{FlopsBench, MatmulBench, flops, matmul_rate};
-use crate::arch::ModelTask;
+use crate::arch::{Arch, ModelConfig, ModelTask};
+use crate::backend::Backend;
 use crate::run::TrainConfig;
 use crate::training::guard::DivergenceGuard;
-use crate::training::{Gradients, accumulated_grads, guarded_update, new_optimizer};
+use crate::training::{Gradients, accumulated_grads, guarded_update, new_optimizer, peak_rss_mib};
 
 /// The shapes and repetitions of one benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -320,11 +323,52 @@ fn time_beam<M: Seq2Seq>(
     Throughput::new(tokens, start)
 }
 
+/// Benchmarks `arch` at `preset` on `backend`: training, forward and decoding throughput on
+/// random batches of `shape`, the model's FLOPs against the backend's matmul rate, and the peak
+/// memory.
+pub fn bench_model(
+    arch: Arch,
+    preset: Preset,
+    backend: Backend,
+    shape: BenchShape,
+    seed: u64,
+) -> anyhow::Result<BenchReport> {
+    let config = ModelConfig::preset(arch, preset, shape.vocab, shape.vocab);
+    config.validate().map_err(anyhow::Error::msg)?;
+    let train_device = backend.train_device()?;
+    train_device.seed(seed);
+    let measured = config.run(
+        &train_device,
+        BenchJob {
+            shape: shape.clone(),
+            device: train_device.clone(),
+            seed,
+        },
+    );
+    let matmul = matmul_rate(&backend.device()?, 1024, 10);
+    Ok(BenchReport {
+        arch: arch.to_string(),
+        backend: backend.to_string(),
+        preset: preset.to_string(),
+        parameters: measured.parameters,
+        flops: flops(
+            config.forward_flops(shape.src_len, shape.tgt_len),
+            shape.tgt_len,
+            measured.train.tokens_per_second,
+            matmul.gflops_per_second,
+        ),
+        shape,
+        train: measured.train,
+        forward: measured.forward,
+        greedy: measured.greedy,
+        beam: measured.beam,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::{Arch, ModelConfig};
-    use honyaku_core::Preset;
 
     #[test]
     fn a_tiny_bench_counts_what_it_says() {

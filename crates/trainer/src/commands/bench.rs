@@ -7,10 +7,9 @@ use clap::Args;
 use honyaku_core::Preset;
 use serde_json::json;
 
-use crate::arch::{Arch, ModelConfig};
+use crate::arch::Arch;
 use crate::backend::Backend;
-use crate::bench::{BenchJob, BenchReport, BenchShape, flops, matmul_rate};
-use crate::training::peak_rss_mib;
+use crate::bench::{BenchShape, bench_model, matmul_rate};
 use crate::values::parse_preset;
 
 /// Arguments of `honyaku bench`.
@@ -69,8 +68,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.batch == 0 || args.src_len < 2 || args.tgt_len < 2 || args.vocab < 5 {
         bail!("bench needs --batch ≥ 1, --src-len ≥ 2, --tgt-len ≥ 2 and --vocab ≥ 5");
     }
-    let config = ModelConfig::preset(args.arch, args.preset, args.vocab, args.vocab);
-    config.validate().map_err(anyhow::Error::msg)?;
     let shape = BenchShape {
         batch: args.batch,
         src_len: args.src_len,
@@ -81,35 +78,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         decode_len: args.decode_len,
         beam: args.beam.max(1),
     };
-    let train_device = args.backend.train_device()?;
-    train_device.seed(args.seed);
-    let measured = config.run(
-        &train_device,
-        BenchJob {
-            shape: shape.clone(),
-            device: train_device.clone(),
-            seed: args.seed,
-        },
-    );
-    let matmul = matmul_rate(&device, 1024, 10);
-    let report = BenchReport {
-        arch: args.arch.to_string(),
-        backend: args.backend.to_string(),
-        preset: args.preset.to_string(),
-        parameters: measured.parameters,
-        flops: flops(
-            config.forward_flops(shape.src_len, shape.tgt_len),
-            shape.tgt_len,
-            measured.train.tokens_per_second,
-            matmul.gflops_per_second,
-        ),
-        shape,
-        train: measured.train,
-        forward: measured.forward,
-        greedy: measured.greedy,
-        beam: measured.beam,
-        peak_rss_mib: peak_rss_mib(),
-    };
+    let report = bench_model(args.arch, args.preset, args.backend, shape, args.seed)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
