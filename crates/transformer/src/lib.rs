@@ -9,8 +9,8 @@
 pub mod attention;
 pub mod layers;
 pub mod model;
-pub mod recipe;
 pub mod position;
+pub mod recipe;
 
 #[cfg(test)]
 mod testutil;

@@ -3,6 +3,7 @@
 use burn::prelude::*;
 use honyaku_attention::{AttentionSeq2Seq, AttentionSeq2SeqConfig};
 use honyaku_core::Preset;
+use honyaku_core::recipe::Recipe;
 use honyaku_lstm::{LstmSeq2Seq, LstmSeq2SeqConfig};
 use honyaku_transformer::{Transformer, TransformerConfig};
 
@@ -13,6 +14,10 @@ impl ArchConfig for LstmSeq2SeqConfig {
 
     fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self::preset(preset, src_vocab, tgt_vocab)
+    }
+
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_lstm::recipe::recipe(preset)
     }
 
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
@@ -43,6 +48,10 @@ impl ArchConfig for AttentionSeq2SeqConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_attention::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
@@ -69,6 +78,10 @@ impl ArchConfig for TransformerConfig {
 
     fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self::preset(preset, src_vocab, tgt_vocab)
+    }
+
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_transformer::recipe::recipe(preset)
     }
 
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {

@@ -2,6 +2,7 @@
 //! configuration ([`ConfigVisitor`]) and on its built model ([`ModelTask`]).
 
 use burn::prelude::*;
+use honyaku_core::recipe::Recipe;
 use honyaku_core::{Preset, Seq2Seq};
 
 /// An architecture's configuration as the trainer uses it. Implemented once per architecture
@@ -12,6 +13,8 @@ pub trait ArchConfig: Clone {
 
     /// The configuration at `preset` for the given vocabularies.
     fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self;
+    /// The recommended training settings at `preset` (the architecture crate's recipe).
+    fn recipe(preset: Preset) -> Recipe;
     /// The same configuration for other vocabulary sizes.
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self;
     /// Checks the dimensions, with a message a user can act on.

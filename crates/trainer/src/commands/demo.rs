@@ -14,6 +14,7 @@ use crate::backend::Backend;
 use crate::compare::{CompareOptions, compare};
 use crate::corpus::write_synthetic;
 use crate::report::Lang;
+use crate::run::CheckpointChoice;
 use crate::values::parse_preset;
 
 #[derive(Debug, Args)]
@@ -73,9 +74,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         preset: args.preset,
         lang: args.lang,
         vocab_size: 1000,
-        max_tokens: 2048,
+        max_tokens: None,
         valid_every: Some(args.valid_every),
         seed: 42,
         lr: None,
+        schedule: None,
+        warmup: None,
+        early_stop_metric: None,
+        checkpoint: CheckpointChoice::Best,
+        set: Vec::new(),
     })
 }

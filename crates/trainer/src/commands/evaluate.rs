@@ -11,10 +11,11 @@ use honyaku_eval::{BleuOptions, BleuTokenizer, ChrfOptions};
 use crate::backend::Backend;
 use crate::inference::Decoding;
 use crate::inference::input::read_input;
-use crate::inference::lines::translate_lines;
+use crate::inference::lines::translate_lines_with;
 use crate::output::write_stdout;
 use crate::report::evaluation::{EvalMetric, pair, render_text, single};
 use crate::report::scoring::{bleu_by_length, score};
+use crate::run::CheckpointChoice;
 use crate::values::parse_tokenizer;
 
 #[derive(Debug, Args)]
@@ -52,6 +53,10 @@ pub struct EvaluateArgs {
     /// Backend for --run.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+    /// Checkpoint of --run: best (by the run's selection metric; the last one when the run
+    /// had no validation), last, or averaged (written by `honyaku average`).
+    #[arg(long, value_enum, default_value_t = CheckpointChoice::Best)]
+    pub checkpoint: CheckpointChoice,
     /// Token budget per batch for --run.
     #[arg(long, default_value_t = 4096)]
     pub max_tokens: usize,
@@ -80,7 +85,14 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             let sources = read_input(Some(src))?;
             let decoding = Decoding::new(args.beam, 1, args.alpha);
             let start = Instant::now();
-            let out = translate_lines(run, args.backend, &sources, decoding, args.max_tokens)?;
+            let out = translate_lines_with(
+                run,
+                args.checkpoint,
+                args.backend,
+                &sources,
+                decoding,
+                args.max_tokens,
+            )?;
             let speed = sources.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
             let scores = score(&out.best, &refs, &bleu_opts, &chrf_opts)?;
             let buckets = bleu_by_length(&sources, &out.best, &refs, &bleu_opts)?;

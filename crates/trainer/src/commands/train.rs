@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use honyaku_attention::AttentionKind;
 use honyaku_core::Preset;
 
 use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
+use crate::run::TrainConfig;
 use crate::run::config::{FileConfig, SettingsOverlay};
 use crate::training::StopReason;
 use crate::training::launch::{NewRun, Trained, resume, start};
@@ -84,16 +85,27 @@ pub fn run(args: TrainArgs) -> Result<()> {
     finish(&trained)
 }
 
-/// The new run `args` describe: the `--config` file's settings (or the defaults) with the flags
-/// merged onto them, checked before anything is read or written.
+/// The new run `args` describe: the architecture's recipe for the preset, overridden by the
+/// `--config` file's settings and then by the flags, checked before anything is read or
+/// written.
 fn new_run(args: &TrainArgs) -> Result<NewRun<'_>> {
     let file = FileConfig::load(args.config.as_deref())?;
-    let mut train = file.train.unwrap_or_default();
+    // The vocabulary sizes come with the tokenizers.
+    let model = model_config(args, file.model.clone())?;
+    // The architecture's recipe, then the config file, then the flags.
+    let recipe = model.arch().recipe(args.preset);
+    let mut train = file
+        .train_over(TrainConfig::from_recipe(&recipe))
+        .with_context(|| {
+            let path = args.config.as_deref().unwrap_or(std::path::Path::new("-"));
+            format!(
+                "the `train` section of config file {} is not valid",
+                path.display()
+            )
+        })?;
     let mut data = file.data.unwrap_or_default();
     args.settings.merge(&mut train, &mut data);
     train.validate()?;
-    // The vocabulary sizes come with the tokenizers.
-    let model = model_config(args, file.model)?;
     let out = args
         .out
         .as_deref()

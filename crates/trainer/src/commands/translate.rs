@@ -8,8 +8,9 @@ use clap::Args;
 use crate::backend::Backend;
 use crate::inference::Decoding;
 use crate::inference::input::read_input;
-use crate::inference::lines::translate_lines;
+use crate::inference::lines::translate_lines_with;
 use crate::output::write_stdout;
+use crate::run::CheckpointChoice;
 use crate::run::write_atomic;
 
 #[derive(Debug, Args)]
@@ -17,6 +18,10 @@ pub struct TranslateArgs {
     /// Run directory written by `honyaku train`.
     #[arg(long)]
     pub run: PathBuf,
+    /// Checkpoint to translate with: best (by the run's selection metric; the last one when
+    /// the run had no validation), last, or averaged (written by `honyaku average`).
+    #[arg(long, value_enum, default_value_t = CheckpointChoice::Best)]
+    pub checkpoint: CheckpointChoice,
     /// Compute backend (any backend loads any run).
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
@@ -44,7 +49,14 @@ pub struct TranslateArgs {
 pub fn run(args: TranslateArgs) -> Result<()> {
     let lines = read_input(args.input.as_deref())?;
     let decoding = Decoding::new(args.beam, args.nbest, args.alpha);
-    let out = translate_lines(&args.run, args.backend, &lines, decoding, args.max_tokens)?;
+    let out = translate_lines_with(
+        &args.run,
+        args.checkpoint,
+        args.backend,
+        &lines,
+        decoding,
+        args.max_tokens,
+    )?;
     let mut text = String::new();
     if args.nbest <= 1 {
         for line in &out.best {

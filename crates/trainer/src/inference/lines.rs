@@ -10,7 +10,7 @@ use honyaku_data::tokenizer::Tokenizers;
 use super::decoding::Decoding;
 use super::translate::TranslateJob;
 use crate::backend::Backend;
-use crate::run::RunDir;
+use crate::run::{CheckpointChoice, RunDir};
 
 /// Translations of a list of lines.
 pub struct Translations {
@@ -22,10 +22,25 @@ pub struct Translations {
     pub tokenizers: Tokenizers,
 }
 
-/// Loads a run and translates `lines` with it: the shared path of `translate`, `evaluate` and
-/// `compare`. Lines longer than the run's maximum length are truncated with a warning.
+/// Loads a run's default (best) checkpoint and translates `lines` with it; see
+/// [`translate_lines_with`].
 pub fn translate_lines(
     run_dir: &Path,
+    backend: Backend,
+    lines: &[String],
+    decoding: Decoding,
+    max_tokens: usize,
+) -> Result<Translations> {
+    let checkpoint = CheckpointChoice::Best;
+    translate_lines_with(run_dir, checkpoint, backend, lines, decoding, max_tokens)
+}
+
+/// Loads a run's `checkpoint` and translates `lines` with it: the shared path of `translate`,
+/// `evaluate` and `compare`. Lines longer than the run's maximum length are truncated with a
+/// warning.
+pub fn translate_lines_with(
+    run_dir: &Path,
+    checkpoint: CheckpointChoice,
     backend: Backend,
     lines: &[String],
     decoding: Decoding,
@@ -34,7 +49,7 @@ pub fn translate_lines(
     let run = RunDir::open(run_dir)?;
     let config = run.load_config()?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
-    let checkpoint = run.inference_checkpoint()?;
+    let checkpoint = run.checkpoint(checkpoint)?;
     let max_len = config.data.max_len;
     let mut truncated = Vec::new();
     let sources: Vec<Vec<u32>> = lines

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use honyaku_core::recipe::{LrSchedule, Recipe};
 use honyaku_data::clean::CleanConfig;
 use honyaku_data::tokenizer::{SubwordModel, TokenizerConfig};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,22 @@ settings! {
         /// AdamW's weight decay (default 0.01).
         #[arg(long, display_order = 39)]
         weight_decay: Option<f64> => |c, v| c.weight_decay = v;
+    /// Adam's and AdamW's β₁ (decay of the first moment).
+    adam_beta1: f64 = 0.9,
+        /// Adam's β₁ (default: the architecture's recipe).
+        #[arg(long, display_order = 39)]
+        adam_beta1: Option<f64> => |c, v| c.adam_beta1 = v;
+    /// Adam's and AdamW's β₂ (decay of the second moment).
+    adam_beta2: f64 = 0.999,
+        /// Adam's β₂ (default: the architecture's recipe).
+        #[arg(long, display_order = 39)]
+        adam_beta2: Option<f64> => |c, v| c.adam_beta2 = v;
+    /// Adam's and AdamW's ε (added to the denominator). The default is Burn's (runs written
+    /// before recipes had it); the recipes set their own.
+    adam_epsilon: f64 = 1e-5,
+        /// Adam's ε (default: the architecture's recipe).
+        #[arg(long, display_order = 39)]
+        adam_eps: Option<f64> => |c, v| c.adam_epsilon = v;
     /// Learning rate (the peak rate of a warm-up schedule).
     lr: f64 = 1e-3,
         /// Learning rate (the peak rate with --schedule inverse-sqrt).
@@ -112,7 +129,7 @@ settings! {
         #[arg(long, display_order = 32)]
         no_valid_bleu: bool => |c, _v| c.valid_bleu = false;
     /// The metric that picks the best checkpoint and drives early stopping.
-    select_metric: SelectMetric = SelectMetric::Bleu,
+    select_metric: SelectMetric = SelectMetric::Auto,
         /// The validation metric that picks the best checkpoint and drives early stopping.
         #[arg(long, value_enum, display_order = 30)]
         early_stop_metric: Option<SelectMetric> => |c, v| c.select_metric = v;
@@ -153,11 +170,35 @@ settings! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
-    /// Adam (Kingma & Ba 2015), β = (0.9, 0.999), ε = 1e-5.
+    /// Adam (Kingma & Ba 2015), with the run's β and ε.
     #[default]
     Adam,
     /// AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay.
     Adamw,
+}
+
+impl SelectMetric {
+    /// `Auto` decided for these validation targets (BLEU when at least half of the
+    /// sentences of more than one character hold a space); other metrics as they are.
+    pub fn resolved(self, targets: &[String]) -> Self {
+        if self != Self::Auto {
+            return self;
+        }
+        let sentences: Vec<&str> = targets
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| t.chars().nth(1).is_some())
+            .collect();
+        let spaced = sentences
+            .iter()
+            .filter(|t| t.contains(char::is_whitespace))
+            .count();
+        if spaced * 2 >= sentences.len() {
+            Self::Bleu
+        } else {
+            Self::Chrf
+        }
+    }
 }
 
 /// How the learning rate changes with the update count.
@@ -180,8 +221,12 @@ pub enum ScheduleKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SelectMetric {
-    /// BLEU of greedy translations (higher is better).
+    /// BLEU when the validation targets separate words by spaces, chrF when most do not
+    /// (Japanese, Chinese, Thai: 13a BLEU would count whole sentences as single words). Decided
+    /// when the run starts; `config.json` keeps the metric chosen.
     #[default]
+    Auto,
+    /// BLEU of greedy translations (higher is better).
     Bleu,
     /// chrF of greedy translations (higher is better).
     Chrf,
@@ -190,6 +235,34 @@ pub enum SelectMetric {
 }
 
 impl TrainConfig {
+    /// The defaults with `recipe`'s settings: where a new run starts, before its config file and
+    /// its flags.
+    pub fn from_recipe(recipe: &Recipe) -> Self {
+        let mut config = Self {
+            lr: recipe.lr,
+            adam_beta1: recipe.adam.beta1,
+            adam_beta2: recipe.adam.beta2,
+            adam_epsilon: recipe.adam.epsilon,
+            label_smoothing: recipe.label_smoothing,
+            clip_norm: recipe.clip_norm,
+            max_tokens: recipe.max_tokens,
+            ..Self::default()
+        };
+        match recipe.schedule {
+            LrSchedule::Constant => config.schedule = ScheduleKind::Constant,
+            LrSchedule::InverseSqrt { warmup } => {
+                config.schedule = ScheduleKind::InverseSqrt;
+                config.warmup = warmup;
+            }
+            LrSchedule::Plateau { factor, patience } => {
+                config.schedule = ScheduleKind::Plateau;
+                config.plateau_factor = factor;
+                config.plateau_patience = patience;
+            }
+        }
+        config
+    }
+
     /// Checks values, with messages a user can act on.
     pub fn validate(&self) -> Result<()> {
         if self.max_tokens == 0 {
@@ -215,6 +288,20 @@ impl TrainConfig {
         }
         if self.devices == 0 {
             bail!("devices must be at least 1");
+        }
+        for (name, beta) in [
+            ("adam_beta1", self.adam_beta1),
+            ("adam_beta2", self.adam_beta2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                bail!("{name} must be in [0, 1), got {beta}");
+            }
+        }
+        if !(self.adam_epsilon > 0.0 && self.adam_epsilon.is_finite()) {
+            bail!(
+                "adam_epsilon must be a positive number, got {}",
+                self.adam_epsilon
+            );
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
             bail!("weight_decay must be 0 or more, got {}", self.weight_decay);
@@ -340,13 +427,27 @@ impl RunConfig {
 pub struct FileConfig {
     /// The `model` section.
     pub model: Option<ModelConfig>,
-    /// The `train` section.
-    pub train: Option<TrainConfig>,
+    /// The `train` section: the settings it names replace those of the architecture's recipe
+    /// (see [`FileConfig::train_over`]).
+    pub train: Option<serde_json::Map<String, serde_json::Value>>,
     /// The `data` section.
     pub data: Option<DataConfig>,
 }
 
 impl FileConfig {
+    /// `base` (the recipe's settings) with every setting the `train` section names replaced.
+    pub fn train_over(&self, base: TrainConfig) -> Result<TrainConfig> {
+        let Some(section) = &self.train else {
+            return Ok(base);
+        };
+        let mut merged = match serde_json::to_value(base)? {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("TrainConfig serializes to an object"),
+        };
+        merged.extend(section.clone());
+        Ok(serde_json::from_value(serde_json::Value::Object(merged))?)
+    }
+
     /// Reads a `--config` file; no file gives empty sections.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
@@ -462,6 +563,9 @@ mod tests {
             "max_tokens",
             "optimizer",
             "weight_decay",
+            "adam_beta1",
+            "adam_beta2",
+            "adam_epsilon",
             "lr",
             "schedule",
             "warmup",
@@ -489,5 +593,94 @@ mod tests {
         assert_eq!(text.matches("\":").count(), order.len(), "{text}");
         let back: TrainConfig = serde_json::from_str(&text).unwrap();
         assert_eq!(back, TrainConfig::default());
+    }
+
+    #[test]
+    fn a_recipe_sets_the_schedule_adam_and_batch_and_leaves_the_rest_at_the_defaults() {
+        let recipe = Recipe {
+            lr: 2e-3,
+            schedule: LrSchedule::InverseSqrt { warmup: 300 },
+            adam: honyaku_core::recipe::AdamSettings::TRANSFORMER,
+            label_smoothing: 0.2,
+            clip_norm: None,
+            max_tokens: 1024,
+        };
+        let c = TrainConfig::from_recipe(&recipe);
+        assert_eq!(
+            (c.lr, c.schedule, c.warmup),
+            (2e-3, ScheduleKind::InverseSqrt, 300)
+        );
+        assert_eq!(
+            (c.adam_beta1, c.adam_beta2, c.adam_epsilon),
+            (0.9, 0.98, 1e-9)
+        );
+        assert_eq!(
+            (c.label_smoothing, c.clip_norm, c.max_tokens),
+            (0.2, None, 1024)
+        );
+        assert_eq!(c.seed, TrainConfig::default().seed);
+        let plateau = Recipe {
+            schedule: LrSchedule::Plateau {
+                factor: 0.7,
+                patience: 3,
+            },
+            ..recipe
+        };
+        let c = TrainConfig::from_recipe(&plateau);
+        assert_eq!(
+            (c.schedule, c.plateau_factor, c.plateau_patience),
+            (ScheduleKind::Plateau, 0.7, 3)
+        );
+    }
+
+    #[test]
+    fn a_config_file_replaces_only_the_settings_it_names() {
+        let base = TrainConfig {
+            lr: 2e-3,
+            warmup: 300,
+            ..TrainConfig::default()
+        };
+        let file: FileConfig =
+            serde_json::from_str(r#"{"train": {"lr": 5e-4, "seed": 7}}"#).unwrap();
+        let merged = file.train_over(base.clone()).unwrap();
+        assert_eq!((merged.lr, merged.seed, merged.warmup), (5e-4, 7, 300));
+        assert_eq!(
+            FileConfig::default().train_over(base.clone()).unwrap(),
+            base
+        );
+        let typo: FileConfig = serde_json::from_str(r#"{"train": {"epochz": 3}}"#).unwrap();
+        let err = typo.train_over(base).unwrap_err().to_string();
+        assert!(err.contains("unknown field `epochz`"), "{err}");
+    }
+
+    #[test]
+    fn auto_selects_bleu_for_spaced_targets_and_chrf_for_unsegmented_ones() {
+        let spaced = ["a cat sleeps .", "dogs run", "x"].map(String::from);
+        let unsegmented = ["猫が寝ている。", "犬が走る", "はい、そうです"].map(String::from);
+        assert_eq!(SelectMetric::Auto.resolved(&spaced), SelectMetric::Bleu);
+        assert_eq!(
+            SelectMetric::Auto.resolved(&unsegmented),
+            SelectMetric::Chrf
+        );
+        assert_eq!(
+            SelectMetric::Loss.resolved(&unsegmented),
+            SelectMetric::Loss
+        );
+        assert_eq!(
+            SelectMetric::Bleu.resolved(&unsegmented),
+            SelectMetric::Bleu
+        );
+    }
+
+    #[test]
+    fn adam_settings_out_of_range_are_refused() {
+        for (beta2, eps) in [(1.0, 1e-8), (0.98, 0.0), (-0.1, 1e-8)] {
+            let c = TrainConfig {
+                adam_beta2: beta2,
+                adam_epsilon: eps,
+                ..TrainConfig::default()
+            };
+            assert!(c.validate().is_err(), "β₂ {beta2}, ε {eps}");
+        }
     }
 }

@@ -10,4 +10,4 @@ pub mod steps;
 
 pub use atomic::{write_atomic, write_atomic_all};
 pub use config::{DataConfig, OptimizerKind, RunConfig, SelectMetric, TrainConfig};
-pub use dir::RunDir;
+pub use dir::{CheckpointChoice, RunDir};

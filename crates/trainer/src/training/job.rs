@@ -239,6 +239,7 @@ impl ModelTask for TrainJob<'_> {
             epochs: p.epoch,
             seconds: p.elapsed(start),
             valid_seconds: p.valid_seconds,
+            target_tokens: p.train_tokens,
             tokens_per_second: p.train_tokens as f64 / p.train_seconds.max(1e-9),
             last_train_loss: p.last_train_loss,
             best: p.best,

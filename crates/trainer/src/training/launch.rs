@@ -84,9 +84,12 @@ pub fn start(new: NewRun<'_>) -> Result<Trained> {
         data.tokenizers.src.vocab_size(),
         data.tokenizers.tgt.vocab_size(),
     );
+    let mut settings = new.train;
+    let targets = data.valid.as_ref().map_or(&[][..], |v| &v.refs[..]);
+    settings.select_metric = settings.select_metric.resolved(targets);
     let config = RunConfig {
         model: new.model.with_vocab(src_vocab, tgt_vocab),
-        train: new.train,
+        train: settings,
         data: new.data,
         backend: new.backend,
         honyaku_version: env!("CARGO_PKG_VERSION").to_string(),
