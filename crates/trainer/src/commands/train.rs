@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use honyaku_attention::AttentionKind;
 use honyaku_core::Preset;
@@ -94,15 +94,7 @@ fn new_run(args: &TrainArgs) -> Result<NewRun<'_>> {
     let model = model_config(args, file.model.clone())?;
     // The architecture's recipe, then the config file, then the flags.
     let recipe = model.arch().recipe(args.preset);
-    let mut train = file
-        .train_over(TrainConfig::from_recipe(&recipe))
-        .with_context(|| {
-            let path = args.config.as_deref().unwrap_or(std::path::Path::new("-"));
-            format!(
-                "the `train` section of config file {} is not valid",
-                path.display()
-            )
-        })?;
+    let mut train = file.train_over(TrainConfig::from_recipe(&recipe))?;
     let mut data = file.data.unwrap_or_default();
     args.settings.merge(&mut train, &mut data);
     train.validate()?;

@@ -1,7 +1,7 @@
 //! `config.json`: the model, training and data settings of a run, as used.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -432,6 +432,18 @@ pub struct FileConfig {
     pub train: Option<serde_json::Map<String, serde_json::Value>>,
     /// The `data` section.
     pub data: Option<DataConfig>,
+    /// Where the file was read from, for messages.
+    #[serde(skip)]
+    path: Option<PathBuf>,
+}
+
+/// The message of a config file that cannot be read as one.
+fn invalid_file(path: &Path) -> String {
+    format!(
+        "config file {} is not valid (expected a JSON object with optional `model`, `train` and \
+         `data` sections)",
+        path.display()
+    )
 }
 
 impl FileConfig {
@@ -445,7 +457,8 @@ impl FileConfig {
             _ => unreachable!("TrainConfig serializes to an object"),
         };
         merged.extend(section.clone());
-        Ok(serde_json::from_value(serde_json::Value::Object(merged))?)
+        serde_json::from_value(serde_json::Value::Object(merged))
+            .with_context(|| invalid_file(self.path.as_deref().unwrap_or(Path::new("(config)"))))
     }
 
     /// Reads a `--config` file; no file gives empty sections.
@@ -455,13 +468,9 @@ impl FileConfig {
         };
         let text = fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| {
-            format!(
-                "config file {} is not valid (expected a JSON object with optional `model`, `train` \
-                 and `data` sections)",
-                path.display()
-            )
-        })
+        let mut file: Self = serde_json::from_str(&text).with_context(|| invalid_file(path))?;
+        file.path = Some(path.to_path_buf());
+        Ok(file)
     }
 }
 
