@@ -111,7 +111,7 @@ impl BiLstmEncoder {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
-    use honyaku_core::testing::max_abs_diff;
+    use honyaku_conformance::max_abs_diff;
 
     #[test]
     fn padding_never_changes_real_outputs_or_final_states() {

@@ -184,9 +184,9 @@ impl ModelConfig {
     /// Checks the dimensions, with a message a user can act on.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Self::Lstm(c) => c.validate(),
-            Self::Attention(c) => c.validate(),
-            Self::Transformer(c) => c.validate(),
+            Self::Lstm(c) => c.validate().map_err(|e| e.to_string()),
+            Self::Attention(c) => c.validate().map_err(|e| e.to_string()),
+            Self::Transformer(c) => c.validate().map_err(|e| e.to_string()),
         }
     }
 

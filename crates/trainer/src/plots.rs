@@ -822,7 +822,7 @@ impl Figure for Heatmap<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use honyaku_core::testing::tempdir;
+    use honyaku_conformance::tempdir;
 
     /// Width and height from a PNG's IHDR chunk, after checking the signature.
     fn png_size(path: &Path) -> (u32, u32) {
