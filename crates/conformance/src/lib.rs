@@ -5,7 +5,7 @@
 //! A dev-dependency only: nothing here is compiled into a release build. An architecture runs
 //! the whole suite with one call in its tests:
 //!
-//! ```ignore
+//! ```text
 //! mod conformance {
 //!     fn spec() -> honyaku_conformance::Spec<MyModel> { /* tiny model, recipes */ }
 //!     honyaku_conformance::conformance_tests!(spec);
