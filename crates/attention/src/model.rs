@@ -372,13 +372,13 @@ impl Seq2Seq for AttentionSeq2Seq {
         let x = self
             .dropout
             .apply(self.src_embed.forward(source.src.clone()));
-        let (states, finals) = self.encoder.forward(x, keep.clone());
-        let values = states * keep.unsqueeze_dim::<3>(2);
+        let encoded = self.encoder.forward(x, keep.clone());
+        let values = encoded.states * keep.unsqueeze_dim::<3>(2);
         AttentionMemory {
             keys: self.attention.keys(values.clone()),
             values,
             src_pad: source.src_pad.clone(),
-            init: self.bridge(finals.last().expect("at least one encoder layer")),
+            init: self.bridge(encoded.finals.last().expect("at least one encoder layer")),
         }
     }
 
