@@ -23,4 +23,3 @@ pub mod preset;
 pub mod recipe;
 pub mod rnn;
 pub use preset::Preset;
-pub mod testing;

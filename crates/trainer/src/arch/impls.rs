@@ -29,7 +29,7 @@ impl ArchConfig for LstmSeq2SeqConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -61,7 +61,7 @@ impl ArchConfig for AttentionSeq2SeqConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -93,7 +93,7 @@ impl ArchConfig for TransformerConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
