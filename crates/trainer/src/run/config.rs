@@ -658,7 +658,7 @@ mod tests {
             base
         );
         let typo: FileConfig = serde_json::from_str(r#"{"train": {"epochz": 3}}"#).unwrap();
-        let err = typo.train_over(base).unwrap_err().to_string();
+        let err = format!("{:#}", typo.train_over(base).unwrap_err());
         assert!(err.contains("unknown field `epochz`"), "{err}");
     }
 
