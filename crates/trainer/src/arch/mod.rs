@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn every_preset_round_trips_through_json() {
         for arch in Arch::ALL {
-            for preset in [Preset::Tiny, Preset::Small, Preset::Base] {
+            for preset in Preset::ALL {
                 let config = ModelConfig::preset(arch, preset, 120, 130);
                 let json = serde_json::to_string(&config).unwrap();
                 assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), config);

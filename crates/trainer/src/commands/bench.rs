@@ -21,7 +21,7 @@ pub struct BenchArgs {
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
-    /// Model size: tiny, small or base (the same configurations as `train`).
+    /// Model size: tiny, mini, small or base (the same configurations as `train`).
     #[arg(long, value_parser = parse_preset, default_value = "small")]
     pub preset: Preset,
     /// Sentences per batch.

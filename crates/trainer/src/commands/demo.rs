@@ -1,5 +1,5 @@
 //! `honyaku demo`: the README's first command. Synthesizes the toy English→Japanese grammar
-//! corpus (sentences up to 50 words), compares the architectures on it on the CPU within about
+//! corpus (sentences of 3 to 30 words), compares the architectures on it on the CPU within about
 //! ten minutes, prints the table and says where the report is. Nothing is downloaded.
 
 use std::path::PathBuf;
@@ -29,16 +29,16 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 20_000)]
     pub pairs: usize,
     /// Longest source sentence, in words.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 30)]
     pub max_len: usize,
     /// Model size.
-    #[arg(long, value_parser = parse_preset, default_value = "tiny")]
+    #[arg(long, value_parser = parse_preset, default_value = "mini")]
     pub preset: Preset,
     /// Training budget per architecture, minutes.
     #[arg(long, default_value_t = 2.5)]
     pub minutes_per_arch: f64,
     /// Validate every N updates.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 250)]
     pub valid_every: usize,
     /// Language of the report: en or ja.
     #[arg(long, value_enum, default_value_t = Lang::En)]

@@ -59,7 +59,7 @@ pub struct TrainArgs {
     /// Replace a run that already exists in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Model size: tiny, small or base.
+    /// Model size: tiny, mini, small or base.
     #[arg(long, value_parser = parse_preset, default_value = "small")]
     pub preset: Preset,
     /// JSON file with `model`, `train` and/or `data` sections (flags override it).
