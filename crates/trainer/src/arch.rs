@@ -190,6 +190,24 @@ impl ModelConfig {
         }
     }
 
+    /// The target vocabulary size: the most distinct hypotheses one search step can extend.
+    pub fn tgt_vocab(&self) -> usize {
+        match self {
+            Self::Lstm(c) => c.tgt_vocab,
+            Self::Attention(c) => c.tgt_vocab,
+            Self::Transformer(c) => c.tgt_vocab,
+        }
+    }
+
+    /// The longest sequence (in tokens, BOS or EOS included) the model can read or write: the
+    /// Transformer's position table; `None` for the LSTMs, which have no such limit.
+    pub fn max_positions(&self) -> Option<usize> {
+        match self {
+            Self::Lstm(_) | Self::Attention(_) => None,
+            Self::Transformer(c) => Some(c.max_len),
+        }
+    }
+
     /// Matmul FLOPs of one teacher-forced forward pass over one sentence pair of `src_len`
     /// source and `tgt_len` target tokens (see each config's `forward_flops`).
     pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {

@@ -11,6 +11,7 @@ use honyaku_eval::BleuTokenizer;
 
 use crate::arch::Arch;
 use crate::backend::Backend;
+use crate::checks;
 use crate::report::Lang;
 use crate::run::{OptimizerKind, SelectMetric};
 use crate::schedule::ScheduleKind;
@@ -75,10 +76,10 @@ pub struct CompareArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Wall-time budget per architecture, in minutes.
-    #[arg(long, conflicts_with = "epochs")]
+    #[arg(long, conflicts_with = "epochs", value_parser = checks::minutes)]
     pub budget_minutes: Option<f64>,
     /// Epochs per architecture (default 10 when no budget is given).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::epochs)]
     pub epochs: Option<usize>,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
@@ -90,19 +91,19 @@ pub struct CompareArgs {
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
     /// Subword vocabulary size of the shared tokenizer.
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 8000, value_parser = checks::vocab_size)]
     pub vocab_size: usize,
     /// Token budget per batch.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = checks::max_tokens)]
     pub max_tokens: usize,
     /// Validate every N updates (default: every epoch).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::positive)]
     pub valid_every: Option<usize>,
     /// Seed of every run.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Learning rate of every run (default: `train`'s).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::learning_rate)]
     pub lr: Option<f64>,
 }
 
@@ -160,16 +161,16 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub json: bool,
     /// Beam size for --run (1 = greedy).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = checks::beam)]
     pub beam: usize,
     /// Length penalty for --run.
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(long, default_value_t = 0.6, value_parser = checks::alpha)]
     pub alpha: f32,
     /// Backend for --run.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Token budget per batch for --run.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = checks::max_tokens)]
     pub max_tokens: usize,
     /// Also write the translations of --run here.
     #[arg(long)]
@@ -190,19 +191,19 @@ pub struct DemoArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Training pairs of the synthetic corpus.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = checks::pairs)]
     pub pairs: usize,
     /// Longest source sentence, in words.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = checks::demo_len)]
     pub max_len: usize,
     /// Model size.
     #[arg(long, value_parser = parse_preset, default_value = "tiny")]
     pub preset: Preset,
     /// Training budget per architecture, minutes.
-    #[arg(long, default_value_t = 2.5)]
+    #[arg(long, default_value_t = 2.5, value_parser = checks::minutes)]
     pub minutes_per_arch: f64,
     /// Validate every N updates.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = checks::positive)]
     pub valid_every: usize,
     /// Language of the report: en or ja.
     #[arg(long, value_enum, default_value_t = Lang::En)]
@@ -215,13 +216,13 @@ pub struct SynthArgs {
     #[arg(long, value_parser = parse_task)]
     pub task: SynthTask,
     /// Training pairs (validation and test sets come on top).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = checks::pairs)]
     pub pairs: usize,
     /// Shortest source, in words.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = checks::synth_len)]
     pub min_len: usize,
     /// Longest source, in words.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = checks::synth_len)]
     pub max_len: usize,
     /// Random seed: the same seed writes the same files.
     #[arg(long, default_value_t = 1)]
@@ -272,10 +273,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub train_tsv: Option<PathBuf>,
     /// 1-based source column of the TSV files.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = checks::column)]
     pub src_col: usize,
     /// 1-based target column of the TSV files.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = checks::column)]
     pub tgt_col: usize,
     /// Validation source file: validation loss and perplexity after every epoch.
     #[arg(long, requires = "valid_tgt")]
@@ -301,31 +302,31 @@ pub struct TrainArgs {
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Passes over the training data.
-    #[arg(long, conflicts_with = "max_steps")]
+    #[arg(long, conflicts_with = "max_steps", value_parser = checks::epochs)]
     pub epochs: Option<usize>,
     /// Stop after this many updates.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::steps)]
     pub max_steps: Option<usize>,
     /// Token budget per batch.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::max_tokens)]
     pub max_tokens: Option<usize>,
     /// Learning rate (the peak rate with --schedule inverse-sqrt).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::learning_rate)]
     pub lr: Option<f64>,
     /// Learning-rate schedule.
     #[arg(long, value_enum)]
     pub schedule: Option<ScheduleKind>,
     /// Warm-up updates of the inverse-sqrt schedule.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::count)]
     pub warmup: Option<usize>,
     /// Label smoothing of the training loss.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::probability)]
     pub label_smoothing: Option<f64>,
     /// Seed of initialisation, dropout and data order.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Subword vocabulary size.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::vocab_size)]
     pub vocab_size: Option<usize>,
     /// Subword model.
     #[arg(long, value_enum)]
@@ -341,47 +342,47 @@ pub struct TrainArgs {
     #[arg(long)]
     pub tokenizers_from: Option<PathBuf>,
     /// Stop after this many minutes of wall time.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::minutes)]
     pub max_minutes: Option<f64>,
     /// Validate every N updates (default: after every epoch).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::positive)]
     pub valid_every: Option<usize>,
     /// The validation metric that picks the best checkpoint and drives early stopping.
     #[arg(long, value_enum)]
     pub early_stop_metric: Option<SelectMetric>,
     /// Stop after N validations without improvement.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::positive)]
     pub patience: Option<usize>,
     /// Validate by loss only, without decoding the validation set.
     #[arg(long)]
     pub no_valid_bleu: bool,
     /// Save the resumable state every N updates (besides validations and epoch ends).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::positive)]
     pub save_every: Option<usize>,
     /// Clip the global L2 norm of all gradients to this (0 disables clipping).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::clip_norm)]
     pub clip_norm: Option<f32>,
     /// Accumulate gradients over N batches per update.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::accum)]
     pub accum: Option<usize>,
     /// Keep the newest N step checkpoints for `honyaku average`.
-    #[arg(long)]
+    #[arg(long, value_parser = checks::count)]
     pub keep_checkpoints: Option<usize>,
     /// Data parallel: train on N devices of the backend at once, one batch of --max-tokens
     /// each (GPUs 0..N with wgpu; worker threads sharing the CPU with flex and ndarray).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::devices)]
     pub devices: Option<usize>,
     /// Optimizer: adam (default) or adamw (decoupled weight decay, see --weight-decay).
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// AdamW's weight decay (default 0.01).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::non_negative)]
     pub weight_decay: Option<f64>,
     /// `--schedule plateau`: factor applied to the learning rate on a plateau (default 0.5).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::factor)]
     pub plateau_factor: Option<f64>,
     /// `--schedule plateau`: validations without improvement before a reduction (default 2).
-    #[arg(long)]
+    #[arg(long, value_parser = checks::positive)]
     pub plateau_patience: Option<usize>,
     /// No progress bar.
     #[arg(long)]
@@ -394,7 +395,7 @@ pub struct AverageArgs {
     #[arg(long)]
     pub run: PathBuf,
     /// Average the newest N step checkpoints.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = checks::positive)]
     pub last: usize,
 }
 
@@ -413,15 +414,15 @@ pub struct TranslateArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Token budget per batch.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = checks::max_tokens)]
     pub max_tokens: usize,
     /// Beam size (1 = greedy).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = checks::beam)]
     pub beam: usize,
     /// Hypotheses per input; above 1, output is Moses n-best: `index ||| text ||| score`.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = checks::nbest)]
     pub nbest: usize,
     /// Length penalty exponent (GNMT): 0 ranks by log-probability, larger favours longer.
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(long, default_value_t = 0.6, value_parser = checks::alpha)]
     pub alpha: f32,
 }

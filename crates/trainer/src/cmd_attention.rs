@@ -18,6 +18,9 @@ use crate::translate::Decoding;
 
 /// Runs `honyaku attention`.
 pub fn run(args: AttentionArgs) -> Result<()> {
+    if args.text.trim().is_empty() {
+        bail!("--text is empty; give the sentence to translate and draw");
+    }
     let stem = args.out.with_extension("");
     match heatmap(&args.run, args.backend, &args.text, &stem)? {
         Some([svg, png]) => {
@@ -59,6 +62,10 @@ pub fn heatmap(
         .iter()
         .map(|&id| piece(&out.tokenizers.src, id))
         .collect();
+    // A text over the run's length limit was translated from its first tokens: one column
+    // per token the encoder saw, and its EOS.
+    let columns = weights.first().map_or(0, Vec::len);
+    source.truncate(columns.saturating_sub(1));
     source.push("</s>".into());
     let mut target: Vec<String> = hyp
         .tokens

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::arch::ModelConfig;
 use crate::cli::{SubwordArg, TrainArgs};
+use crate::limits::{check_positions, drop_long_pairs, dropped_warning};
 use crate::resume::{TrainInputs, TrainState, install_interrupt_handler, resume_hint};
 use crate::run::{DataConfig, RunConfig, RunDir, TrainConfig};
 use crate::schedule::ScheduleKind;
@@ -38,6 +39,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let data = data_config(&args, file.data.unwrap_or_default());
     // Checked before anything is read or written; the vocabulary sizes come later.
     let model = model_config(&args, file.model)?;
+    check_positions(&model, data.max_len)
+        .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
 
     let source = corpus_source(&args)?;
     let cleaned = clean(source.read()?, &clean_config(&data))?;
@@ -220,8 +223,19 @@ fn training_inputs(
     pairs: &[honyaku_data::corpus::SentencePair],
     config: &RunConfig,
 ) -> Result<(Batcher, Option<ValidSet>, Vec<burn::prelude::Device>)> {
+    let max_len = config.data.max_len;
+    let limited = drop_long_pairs(tokenizers.encode_pairs(pairs), max_len);
+    if let Some(warning) = dropped_warning("training", limited.dropped, max_len) {
+        eprintln!("{warning}");
+    }
+    if limited.pairs.is_empty() {
+        bail!(
+            "no training pair is left: every pair has a side over data.max_len = {max_len} \
+             subword tokens; raise data.max_len in a --config file"
+        );
+    }
     let batcher = Batcher::new(
-        tokenizers.encode_pairs(pairs),
+        limited.pairs,
         BatcherConfig {
             max_tokens: config.train.max_tokens,
             shuffle: true,
@@ -376,8 +390,33 @@ fn valid_set(
     let (Some(src), Some(tgt)) = (&args.valid_src, &args.valid_tgt) else {
         return Ok(None);
     };
-    let pairs = read_parallel(src, tgt)?;
-    let encoded = tokenizers.encode_pairs(&pairs);
+    let origin = format!("validation '{}' / '{}'", src.display(), tgt.display());
+    let cleaned = clean(
+        read_parallel(src, tgt)?,
+        &CleanConfig {
+            dedup: false,
+            ..clean_config(&config.data)
+        },
+    )
+    .with_context(|| format!("{origin}: nothing to validate on"))?;
+    eprintln!("{origin}: {}", cleaned.report);
+    let max_len = config.data.max_len;
+    let limited = drop_long_pairs(tokenizers.encode_pairs(&cleaned.pairs), max_len);
+    if let Some(warning) = dropped_warning("validation", limited.dropped, max_len) {
+        eprintln!("{warning}");
+    }
+    if limited.pairs.is_empty() {
+        bail!(
+            "{origin}: no pair is left, every pair has a side over data.max_len = {max_len} \
+             subword tokens"
+        );
+    }
+    let refs: Vec<String> = limited
+        .kept
+        .iter()
+        .map(|&i| cleaned.pairs[i].tgt.clone())
+        .collect();
+    let encoded = limited.pairs;
     let sources = if config.train.valid_bleu {
         encoded.iter().map(|p| p.src.clone()).collect()
     } else {
@@ -394,7 +433,7 @@ fn valid_set(
     Ok(Some(ValidSet {
         batches: batcher.epoch_batches(0).collect(),
         sources,
-        refs: pairs.into_iter().map(|p| p.tgt).collect(),
+        refs,
         tokenizer: tokenizers.tgt.clone(),
         max_tokens: config.train.max_tokens,
     }))

@@ -4,13 +4,14 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use honyaku_core::Hypothesis;
 use honyaku_data::tokenizer::Tokenizers;
 
 use crate::backend::Backend;
 use crate::checkpoint::write_atomic;
 use crate::cli::TranslateArgs;
+use crate::limits::{truncate_sources, truncation_warning};
 use crate::output::write_stdout;
 use crate::run::RunDir;
 use crate::translate::{Decoding, TranslateJob};
@@ -38,31 +39,12 @@ pub fn translate_lines(
     let config = run.load_config()?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
     let checkpoint = run.inference_checkpoint()?;
+    check_beam(&decoding, config.model.tgt_vocab())?;
     let max_len = config.data.max_len;
-    let mut truncated = Vec::new();
-    let sources: Vec<Vec<u32>> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut ids = tokenizers.src.encode(line);
-            if ids.len() > max_len {
-                ids.truncate(max_len);
-                truncated.push(i + 1);
-            }
-            ids
-        })
-        .collect();
-    if !truncated.is_empty() {
-        let shown: Vec<String> = truncated.iter().take(10).map(|n| n.to_string()).collect();
-        eprintln!(
-            "warning: {} input line(s) longer than the run's maximum of {max_len} tokens were \
-             translated from their first {max_len} tokens only (line{} {}{}); split long \
-             sentences to translate them whole",
-            truncated.len(),
-            if truncated.len() == 1 { "" } else { "s" },
-            shown.join(", "),
-            if truncated.len() > 10 { ", ..." } else { "" }
-        );
+    let mut sources: Vec<Vec<u32>> = lines.iter().map(|l| tokenizers.src.encode(l)).collect();
+    let truncated = truncate_sources(&mut sources, max_len);
+    if let Some(warning) = truncation_warning(&truncated, max_len) {
+        eprintln!("{warning}");
     }
     let device = backend.device()?;
     let hyps = config.model.run(
@@ -93,8 +75,32 @@ pub fn translate_lines(
     })
 }
 
+/// Refuses a beam wider than the run's target vocabulary: a search step extends at most one
+/// hypothesis per token.
+fn check_beam(decoding: &Decoding, tgt_vocab: usize) -> Result<()> {
+    if let Decoding::Beam(b) = decoding
+        && b.beam > tgt_vocab
+    {
+        bail!(
+            "--beam {} is wider than this run's target vocabulary of {tgt_vocab} tokens; give \
+             --beam {tgt_vocab} or less",
+            b.beam
+        );
+    }
+    Ok(())
+}
+
 /// Runs `honyaku translate`.
 pub fn run(args: TranslateArgs) -> Result<()> {
+    if args.nbest > args.beam {
+        bail!(
+            "--nbest {} is more than --beam {}: beam search keeps --beam hypotheses per \
+             sentence; give --beam {} or more, or a smaller --nbest",
+            args.nbest,
+            args.beam,
+            args.nbest
+        );
+    }
     let lines = read_input(args.input.as_deref())?;
     let decoding = Decoding::new(args.beam, args.nbest, args.alpha);
     let out = translate_lines(&args.run, args.backend, &lines, decoding, args.max_tokens)?;

@@ -4,6 +4,7 @@
 pub mod arch;
 pub mod backend;
 pub mod bench;
+pub mod checks;
 pub mod checkpoint;
 pub mod cli;
 pub mod clip;
@@ -16,6 +17,9 @@ pub mod cmd_evaluate;
 pub mod cmd_synth;
 pub mod cmd_train;
 pub mod cmd_translate;
+pub mod commit;
+pub mod faults;
+pub mod limits;
 pub mod metrics;
 pub mod output;
 pub mod parallel;

@@ -8,9 +8,11 @@ use honyaku::{
 };
 
 fn main() -> ExitCode {
+    honyaku::faults::install_panic_hook();
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };
     let cli = cli::Cli::parse();
+    honyaku::faults::forced_panic("main", 0);
     let result = match cli.command {
         cli::Command::Synth(args) => cmd_synth::run(args),
         cli::Command::Train(args) => cmd_train::run(args),

@@ -230,6 +230,8 @@ impl RunConfig {
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
         self.train.validate()?;
+        crate::limits::check_positions(&self.model, self.data.max_len)
+            .map_err(anyhow::Error::msg)?;
         CleanConfig {
             max_len: self.data.max_len,
             max_ratio: self.data.max_ratio,
@@ -261,7 +263,8 @@ impl RunDir {
                     root.display()
                 );
             }
-            for p in [run.checkpoint_dir(), run.metrics_path()] {
+            let journal = crate::commit::journal_path(root);
+            for p in [run.checkpoint_dir(), run.metrics_path(), journal] {
                 if p.is_dir() {
                     fs::remove_dir_all(&p)?;
                 } else if p.exists() {

@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::arch::ModelTask;
 use crate::checkpoint::{
-    load_module, load_optimizer, module_bytes, optimizer_bytes, save_module, write_atomic_all,
+    load_module, load_optimizer, module_bytes, optimizer_bytes, save_module,
 };
+use crate::commit::{commit_all, journal_path};
 use crate::clip::clip_global_norm;
 use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
 use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
@@ -374,6 +375,7 @@ impl ModelTask for TrainJob<'_> {
                     self.train_step(model, &mut optim, &group, parallel.as_ref(), &mut p)?;
                 model = next;
                 p.batch_in_epoch += group.len();
+                crate::faults::forced_panic("train-step", p.step);
                 match decision {
                     GuardDecision::Update => {}
                     GuardDecision::Skip => {
@@ -466,9 +468,9 @@ impl TrainJob<'_> {
         &self.devices[0]
     }
 
-    /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` together atomically: all three
-    /// are written before any replaces its old version, so a full disk leaves the previous
-    /// resume point whole.
+    /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` as one set (see
+    /// [`crate::commit`]): a full disk or a crash at any point leaves the previous resume point
+    /// or the new one, whole.
     fn save_state<M: Seq2Seq>(
         &self,
         model: &M,
@@ -492,14 +494,17 @@ impl TrainJob<'_> {
             reloads: p.guard.reloads,
             inputs: self.state.inputs.clone(),
         };
-        write_atomic_all(&[
-            (&self.run.last_checkpoint(), &module_bytes(model)?),
+        commit_all(
+            &journal_path(&self.run.root),
+            &[
+                (&self.run.last_checkpoint(), &module_bytes(model)?),
             (&optim_checkpoint(self.run), &optimizer_bytes(optim)?),
-            (
-                &TrainState::path(self.run),
-                serde_json::to_string_pretty(&state)?.as_bytes(),
-            ),
-        ])?;
+                (
+                    &TrainState::path(self.run),
+                    serde_json::to_string_pretty(&state)?.as_bytes(),
+                ),
+            ],
+        )?;
         let keep = self.config.keep_checkpoints;
         if keep > 0 && p.step > 0 {
             save_module(model, &step_checkpoint(self.run, p.step))?;
