@@ -433,7 +433,7 @@ fn build(command: &str, p: &mut Picker) -> Vec<String> {
     } else {
         p.next() % 5
     };
-    for _ in 0..picks {
+    for _ in 0..if opts.is_empty() { 0 } else { picks } {
         let (flag, pool) = opts[p.next() as usize % opts.len()];
         args.push(flag.to_string());
         args.push(p.pick(pool).to_string());

@@ -376,3 +376,17 @@ fn a_panic_is_one_internal_error_line_with_exit_status_70() {
         "a backtrace with RUST_BACKTRACE=1"
     );
 }
+
+/// Fuzzer finding: `honyaku` without arguments printed the help to stderr and exited with
+/// status 2 without an `error:` line.
+#[test]
+fn no_arguments_is_an_error_that_names_the_commands() {
+    let out = honyaku(&[]);
+    let err = fails("no command", &out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with("error: 'honyaku' requires a subcommand but one was not provided"),
+        "{err}"
+    );
+    assert!(err.contains("synth, train, average, translate"), "{err}");
+}
