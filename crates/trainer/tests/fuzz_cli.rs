@@ -251,7 +251,7 @@ fn average_opts() -> Vec<Opt> {
 fn attention_opts() -> Vec<Opt> {
     vec![
         ("--run", RUNS),
-        ("--text", &["a b c", "", "\u{feff}\u{0}x", "{HUGE}"]),
+        ("--text", &["a b c", "", "\u{feff}\u{7}x", "{HUGE}"]),
         (
             "--out",
             &["{CASE}/a.png", "{CASE}/a.svg", "{F}", "/proc/nope/a.png"],
@@ -413,8 +413,8 @@ fn options(command: &str) -> Vec<Opt> {
 }
 
 /// The argument vector of one case: the command's base arguments (each left out with a small
-/// chance), then picked options (later values of a flag replace earlier ones in clap only for
-/// single-valued flags; repeats are errors or lists), sometimes an unknown flag or a stray word.
+/// chance), then up to three picked options (a flag given already mostly gets the new value,
+/// sometimes it is repeated), sometimes an unknown flag, a stray word or `--help`.
 fn build(command: &str, p: &mut Picker) -> Vec<String> {
     let mut args: Vec<String> = vec![];
     if !command.is_empty() {
@@ -431,12 +431,16 @@ fn build(command: &str, p: &mut Picker) -> Vec<String> {
     let picks = if command == "demo" {
         1 + p.next() % 4
     } else {
-        p.next() % 5
+        p.next() % 4
     };
     for _ in 0..if opts.is_empty() { 0 } else { picks } {
         let (flag, pool) = opts[p.next() as usize % opts.len()];
-        args.push(flag.to_string());
-        args.push(p.pick(pool).to_string());
+        let value = p.pick(pool).to_string();
+        // Mostly a new value for a flag already given (a repeat is an error case of its own).
+        match args.iter().position(|a| a == flag) {
+            Some(at) if at + 1 < args.len() && !p.chance(10) => args[at + 1] = value,
+            _ => args.extend([flag.to_string(), value]),
+        }
     }
     if command == "demo" {
         args.extend(["--pairs".to_string(), "0".to_string()]);
