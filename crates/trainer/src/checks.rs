@@ -31,12 +31,20 @@ pub const MAX_COLUMN: usize = 1_000;
 
 /// A whole number in `min..=max`.
 fn whole(s: &str, min: usize, max: usize) -> Result<usize, String> {
+    let range = if max == usize::MAX {
+        format!("of at least {min}")
+    } else {
+        format!("from {min} to {max}")
+    };
     let value: usize = s
         .trim()
         .parse()
-        .map_err(|_| format!("expected a whole number from {min} to {max}"))?;
+        .map_err(|_| format!("expected a whole number {range}"))?;
     if !(min..=max).contains(&value) {
-        return Err(format!("must be from {min} to {max}"));
+        return Err(match max {
+            usize::MAX => format!("must be at least {min}"),
+            _ => format!("must be from {min} to {max}"),
+        });
     }
     Ok(value)
 }
@@ -223,7 +231,7 @@ mod tests {
         );
         assert!(beam("99999999999999999999999").is_err());
         assert_eq!(count("0"), Ok(0));
-        assert!(positive("0").is_err());
+        assert_eq!(positive("0").unwrap_err(), "must be at least 1");
         assert!(vocab_size("4").is_err());
         assert!(bench_len("1").is_err());
         assert_eq!(demo_len("3"), Ok(3));

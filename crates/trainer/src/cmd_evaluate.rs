@@ -1,6 +1,7 @@
 //! `honyaku evaluate`: sacreBLEU-exact scores of a hypothesis file, of a run on a test set
 //! (with BLEU per source-length bucket), or paired bootstrap between two systems.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -66,6 +67,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                 bail!("--run needs --src, the source side of the test set");
             };
             let sources = read_input(Some(src))?;
+            check_aligned(src, sources.len(), &args.reference, refs.len())?;
             let decoding = Decoding::new(args.beam, 1, args.alpha);
             let start = Instant::now();
             let out = translate_lines(run, args.backend, &sources, decoding, args.max_tokens)?;
@@ -79,6 +81,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
         (None, [hyp]) => {
             let hyps = read_input(Some(hyp))?;
+            check_aligned(hyp, hyps.len(), &args.reference, refs.len())?;
             single(
                 score(&hyps, &refs, &bleu_opts, &chrf_opts)?,
                 &args.metrics,
@@ -87,7 +90,10 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             )
         }
         (None, [a, b]) => {
+            let (a_path, b_path) = (a, b);
             let (a, b) = (read_input(Some(a))?, read_input(Some(b))?);
+            check_aligned(a_path, a.len(), &args.reference, refs.len())?;
+            check_aligned(b_path, b.len(), &args.reference, refs.len())?;
             pair(&a, &b, &refs, &bleu_opts, &chrf_opts, &args.metrics)?
         }
         (Some(_), [_, ..]) => bail!("give either --run (with --src) or --hyp, not both"),
@@ -102,6 +108,19 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         render_text(&report)
     };
     write_stdout(&text)
+}
+
+/// Refuses a hypothesis (or source) file whose line count differs from the reference's.
+fn check_aligned(path: &Path, lines: usize, reference: &Path, refs: usize) -> Result<()> {
+    if lines != refs {
+        bail!(
+            "{} has {lines} lines but the reference {} has {refs}; give files of the same test \
+             set, one sentence per line",
+            path.display(),
+            reference.display()
+        );
+    }
+    Ok(())
 }
 
 fn single(

@@ -7,6 +7,14 @@ use crate::cli::SynthArgs;
 
 /// Writes the synthetic corpus and says what was written.
 pub fn run(args: SynthArgs) -> Result<()> {
+    if args.min_len > args.max_len {
+        anyhow::bail!(
+            "--min-len {} is more than --max-len {}; the shortest sentence cannot be longer \
+             than the longest",
+            args.min_len,
+            args.max_len
+        );
+    }
     let config = SynthConfig {
         task: args.task,
         pairs: args.pairs,
