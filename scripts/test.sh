@@ -17,4 +17,5 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
 fi
 
 cargo fmt --all -- --check
+if command -v python3 >/dev/null; then python3 scripts/module_cycles.py crates/*/src; fi
 cargo test --release --workspace --locked "$@"

@@ -5,7 +5,8 @@
 //! * **Pairs a run learns from or is validated on** (training and validation sets) are
 //!   cleaned alike: a pair with a side over `max_len` word units is dropped and counted in the
 //!   cleaning report ("2 over 100 words"); once tokenized, a pair with a side over `max_len`
-//!   subword tokens is dropped too, with a `warning:` line that counts them.
+//!   subword tokens is dropped too (`honyaku_data::length`, in `honyaku_data::prepare`), with a
+//!   `warning:` line that counts them.
 //! * **Sentences to translate** are never dropped (every input line gets its output line): one
 //!   over `max_len` subword tokens is translated from its first `max_len` tokens, with a
 //!   `warning:` naming the lines.
@@ -15,7 +16,6 @@
 //!   a run with such a `config.json` is loaded), not in the middle of it.
 
 use honyaku_core::SearchConfig;
-use honyaku_data::batcher::EncodedPair;
 
 use crate::arch::ModelConfig;
 
@@ -54,31 +54,6 @@ pub fn check_positions(model: &ModelConfig, max_len: usize) -> Result<(), String
          translation may be 1.5 × ({max_len} + 1) + 10 tokens long); raise model.max_len to \
          {needed} or lower data.max_len to {lo}"
     ))
-}
-
-/// Pairs left after the token limit, and which of the input pairs they are.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Limited {
-    /// The pairs with both sides within the limit, in input order.
-    pub pairs: Vec<EncodedPair>,
-    /// Their indices in the input.
-    pub kept: Vec<usize>,
-    /// Pairs dropped.
-    pub dropped: usize,
-}
-
-/// Drops the pairs with a side over `max_len` tokens.
-pub fn drop_long_pairs(pairs: Vec<EncodedPair>, max_len: usize) -> Limited {
-    let mut out = Limited::default();
-    for (i, pair) in pairs.into_iter().enumerate() {
-        if pair.src.len() > max_len || pair.tgt.len() > max_len {
-            out.dropped += 1;
-        } else {
-            out.pairs.push(pair);
-            out.kept.push(i);
-        }
-    }
-    out
 }
 
 /// The warning for `dropped` pairs of `what` ("training", "validation") over the limit.
@@ -156,14 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn long_pairs_are_dropped_and_long_sources_cut() {
-        let pair = |s: usize, t: usize| EncodedPair {
-            src: vec![5; s],
-            tgt: vec![6; t],
-        };
-        let limited = drop_long_pairs(vec![pair(3, 3), pair(4, 2), pair(2, 4), pair(1, 1)], 3);
-        assert_eq!(limited.kept, vec![0, 3]);
-        assert_eq!(limited.dropped, 2);
+    fn long_sources_are_cut_and_dropped_pairs_counted() {
         assert!(
             dropped_warning("validation", 2, 3)
                 .unwrap()
