@@ -307,12 +307,44 @@ mod tests {
             events.push(format!("{e:?}"))
         })
         .unwrap();
-        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(
+            !events.iter().any(|e| e.starts_with("TrainingTokenizers")),
+            "{events:?}"
+        );
         assert_eq!(
             again.tokenizers.src.vocab_size(),
             first.tokenizers.src.vocab_size()
         );
         assert!(again.valid.unwrap().sources.is_empty());
+    }
+
+    #[test]
+    fn the_validation_set_is_cleaned_and_length_limited_like_the_training_set() {
+        let dir = honyaku_core::testing::tempdir().unwrap();
+        let mut opts = options(true);
+        opts.clean.max_len = 3;
+        let mut events = Vec::new();
+        let data = prepare(&spec(dir.path()), &opts, &mut |e| {
+            events.push(format!("{e:?}"))
+        })
+        .unwrap();
+        // "c d e f" is over 3 words: dropped from validation as it would be from training.
+        let valid = data.valid.unwrap();
+        assert_eq!(valid.refs, ["x"]);
+        assert_eq!(valid.sources.len(), 1);
+        let cleaned = events
+            .iter()
+            .find(|e| e.starts_with("ValidCleaned"))
+            .unwrap();
+        assert!(cleaned.contains("too_long: 1"), "{cleaned}");
+        // Every pair that remains, in both sets, is within 3 tokens a side.
+        assert!(
+            data.batcher
+                .pairs()
+                .iter()
+                .all(|p| p.src.len() <= 3 && p.tgt.len() <= 3)
+        );
+        assert!(valid.sources.iter().all(|s| s.len() <= 3));
     }
 
     #[test]
