@@ -432,3 +432,35 @@ fn mismatched_files_and_options_are_named() {
         "{err}"
     );
 }
+
+/// `bench` refuses shapes it cannot run, and `attention` an empty text, with a message that
+/// names the options.
+#[test]
+fn impossible_bench_shapes_and_an_empty_attention_text_are_refused() {
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "--preset", "tiny", "--steps", "1", "--warmup", "0"];
+        args.extend_from_slice(extra);
+        honyaku(&args)
+    };
+    let out = bench(&["--beam", "60", "--vocab", "50"]);
+    let err = fails("bench: --beam wider than --vocab", &out);
+    assert!(err.contains("--beam 60 is wider than --vocab 50"), "{err}");
+    let out = bench(&["--arch", "transformer", "--src-len", "300", "--vocab", "50"]);
+    let err = fails("bench: a length past the position table", &out);
+    assert!(err.contains("must be at most 256"), "{err}");
+    let out = bench(&["--batch", "65536", "--vocab", "1000000"]);
+    let err = fails("bench: a score matrix over 8 GiB", &out);
+    assert!(err.contains("lower --batch or --vocab"), "{err}");
+    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let out = honyaku(&[
+        "attention",
+        "--run",
+        s(tmp.path()),
+        "--text",
+        " ",
+        "--out",
+        s(&tmp.path().join("a.png")),
+    ]);
+    let err = fails("attention: empty --text", &out);
+    assert!(err.contains("--text is empty"), "{err}");
+}
