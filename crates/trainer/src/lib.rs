@@ -5,7 +5,8 @@
 //!   [`inference`];
 //! - foundations: [`run`] (the run directory: paths, `config.json`, checkpoints, atomic
 //!   writes), [`arch`] (the architecture registry), [`plots`], [`backend`], [`output`],
-//!   [`values`].
+//!   [`values`], [`checks`] (the options' range checks), [`limits`] (the rule for long
+//!   inputs), [`faults`] (the last-resort panic hook and the crash tests' hooks).
 
 pub mod arch;
 pub mod backend;
