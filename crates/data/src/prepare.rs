@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn the_validation_set_is_cleaned_and_length_limited_like_the_training_set() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let mut opts = options(true);
         opts.clean.max_len = 3;
         let mut events = Vec::new();

@@ -341,7 +341,7 @@ fn step_of(run: &Path) -> u64 {
 /// with exactly the weights of the run that was never interrupted.
 #[test]
 fn a_kill_between_any_two_file_operations_resumes_exactly() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let base = base_run(tmp.path());
     let reference = tmp.path().join("reference");
     copy_dir(&base, &reference);
@@ -394,7 +394,7 @@ fn a_kill_between_any_two_file_operations_resumes_exactly() {
 /// byte, and the run resumes from it.
 #[test]
 fn a_panic_mid_training_leaves_the_last_committed_checkpoint_set() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = base_run(tmp.path());
     let files = [
         "checkpoints/last.bpk",

@@ -26,7 +26,7 @@ use proptest::prelude::*;
 
 /// The files every case may use, made once.
 struct World {
-    _dir: honyaku_core::testing::TempDir,
+    _dir: honyaku_conformance::TempDir,
     root: PathBuf,
     run: PathBuf,
 }
@@ -34,7 +34,7 @@ struct World {
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let run = tiny_run(&root);
         let files = root.join("files");
@@ -585,7 +585,7 @@ proptest! {
     ) {
         let w = world();
         let before = snapshot(&w.run);
-        let case = honyaku_core::testing::tempdir().unwrap();
+        let case = honyaku_conformance::tempdir().unwrap();
         let mut picker = Picker { nums, at: 0 };
         let args = resolve(&build(command, &mut picker), case.path());
         let shown: Vec<String> = args.iter().map(|a| {

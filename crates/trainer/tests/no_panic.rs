@@ -178,7 +178,7 @@ fn every_option_is_range_checked_when_parsed() {
 
 #[test]
 fn a_beam_of_zero_is_refused_not_translated_to_empty_lines() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let input = tmp.path().join("in.txt");
     std::fs::write(&input, b"a b c\n").unwrap();
@@ -198,7 +198,7 @@ fn a_beam_of_zero_is_refused_not_translated_to_empty_lines() {
 
 #[test]
 fn what_needs_the_run_is_checked_when_it_is_loaded() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let vocab: usize = {
         let config = std::fs::read_to_string(run.join("config.json")).unwrap();
@@ -257,7 +257,7 @@ fn what_needs_the_run_is_checked_when_it_is_loaded() {
 /// cleaned like the training set now, and the long pair dropped with the count shown.
 #[test]
 fn a_400_word_validation_line_is_dropped_like_a_training_one() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     synth(&corpus, "copy", "100");
     let long = "a ".repeat(400);
@@ -288,7 +288,7 @@ fn a_400_word_validation_line_is_dropped_like_a_training_one() {
 /// pieces) are dropped after tokenizing, with a warning, in validation as in training.
 #[test]
 fn pairs_over_the_token_limit_are_dropped_with_a_warning() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     synth(&corpus, "copy", "100");
     // 60 "words" of 30 distinct letters: 60 word units, several hundred subword tokens.
@@ -322,7 +322,7 @@ fn pairs_over_the_token_limit_are_dropped_with_a_warning() {
 
 #[test]
 fn a_position_table_shorter_than_the_length_limit_is_refused_at_the_start() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     synth(&corpus, "copy", "100");
     let config = tmp.path().join("config.json");
@@ -397,7 +397,7 @@ fn no_arguments_is_an_error_that_names_the_commands() {
 /// `--min-len` above `--max-len` said "invalid length range 8..=3".
 #[test]
 fn mismatched_files_and_options_are_named() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let hyp = tmp.path().join("hyp.txt");
     let reference = tmp.path().join("ref.txt");
     std::fs::write(&hyp, b"a b\nc d\ne f\n").unwrap();
@@ -451,7 +451,7 @@ fn impossible_bench_shapes_and_an_empty_attention_text_are_refused() {
     let out = bench(&["--batch", "65536", "--vocab", "1000000"]);
     let err = fails("bench: a score matrix over 8 GiB", &out);
     assert!(err.contains("lower --batch or --vocab"), "{err}");
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let out = honyaku(&[
         "attention",
         "--run",

@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_commit_replaces_the_set_and_leaves_no_journal() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let (journal, a, b) = set(dir.path());
         commit_all(&journal, &[(&a, b"a1"), (&b, b"b1")]).unwrap();
         commit_all(&journal, &[(&a, b"a2"), (&b, b"b2")]).unwrap();
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn recovery_finishes_a_commit_stopped_between_two_renames() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let (journal, a, b) = set(dir.path());
         commit_all(&journal, &[(&a, b"a1"), (&b, b"b1")]).unwrap();
         // What a crash after the commit point and the first rename leaves.
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn recovery_without_a_journal_drops_an_uncommitted_set() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let (journal, a, b) = set(dir.path());
         commit_all(&journal, &[(&a, b"a1"), (&b, b"b1")]).unwrap();
         let ta = temp_path(&a).unwrap();
