@@ -28,6 +28,10 @@ impl ArchConfig for LstmSeq2SeqConfig {
         }
     }
 
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
     fn validate(&self) -> Result<(), String> {
         Self::validate(self).map_err(|e| e.to_string())
     }
@@ -60,6 +64,10 @@ impl ArchConfig for AttentionSeq2SeqConfig {
         }
     }
 
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
     fn validate(&self) -> Result<(), String> {
         Self::validate(self).map_err(|e| e.to_string())
     }
@@ -90,6 +98,14 @@ impl ArchConfig for TransformerConfig {
             tgt_vocab,
             ..self
         }
+    }
+
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
+    fn max_positions(&self) -> Option<usize> {
+        Some(self.max_len)
     }
 
     fn validate(&self) -> Result<(), String> {

@@ -17,6 +17,13 @@ pub trait ArchConfig: Clone {
     fn recipe(preset: Preset) -> Recipe;
     /// The same configuration for other vocabulary sizes.
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self;
+    /// The target vocabulary size.
+    fn tgt_vocab(&self) -> usize;
+    /// The longest sequence (tokens, BOS or EOS included) the model can read or write, when it
+    /// has such a limit (a position table).
+    fn max_positions(&self) -> Option<usize> {
+        None
+    }
     /// Checks the dimensions, with a message a user can act on.
     fn validate(&self) -> Result<(), String>;
     /// Matmul FLOPs of one teacher-forced forward pass over one sentence pair.

@@ -26,19 +26,19 @@ pub struct DemoArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Training pairs of the synthetic corpus.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = crate::checks::pairs)]
     pub pairs: usize,
     /// Longest source sentence, in words.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = crate::checks::demo_len)]
     pub max_len: usize,
     /// Model size.
     #[arg(long, value_parser = parse_preset, default_value = "mini")]
     pub preset: Preset,
     /// Training budget per architecture, minutes.
-    #[arg(long, default_value_t = 2.5)]
+    #[arg(long, default_value_t = 2.5, value_parser = crate::checks::minutes)]
     pub minutes_per_arch: f64,
     /// Validate every N updates.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, value_parser = crate::checks::positive)]
     pub valid_every: usize,
     /// Language of the report: en or ja.
     #[arg(long, value_enum, default_value_t = Lang::En)]

@@ -37,10 +37,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub train_tsv: Option<PathBuf>,
     /// 1-based source column of the TSV files.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::checks::column)]
     pub src_col: usize,
     /// 1-based target column of the TSV files.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::checks::column)]
     pub tgt_col: usize,
     /// Validation source file: validation loss and perplexity after every epoch.
     #[arg(long, requires = "valid_tgt")]
@@ -98,6 +98,8 @@ fn new_run(args: &TrainArgs) -> Result<NewRun<'_>> {
     let mut data = file.data.unwrap_or_default();
     args.settings.merge(&mut train, &mut data);
     train.validate()?;
+    crate::limits::check_positions(&model, data.max_len)
+        .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
     let out = args
         .out
         .as_deref()

@@ -32,21 +32,30 @@ pub struct TranslateArgs {
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Token budget per batch.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = crate::checks::max_tokens)]
     pub max_tokens: usize,
     /// Beam size (1 = greedy).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::checks::beam)]
     pub beam: usize,
     /// Hypotheses per input; above 1, output is Moses n-best: `index ||| text ||| score`.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::checks::nbest)]
     pub nbest: usize,
     /// Length penalty exponent (GNMT): 0 ranks by log-probability, larger favours longer.
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(long, default_value_t = 0.6, value_parser = crate::checks::alpha)]
     pub alpha: f32,
 }
 
 /// Runs `honyaku translate`.
 pub fn run(args: TranslateArgs) -> Result<()> {
+    if args.nbest > args.beam {
+        anyhow::bail!(
+            "--nbest {} is more than --beam {}: beam search keeps --beam hypotheses per \
+             sentence; give --beam {} or more, or a smaller --nbest",
+            args.nbest,
+            args.beam,
+            args.nbest
+        );
+    }
     let lines = read_input(args.input.as_deref())?;
     let decoding = Decoding::new(args.beam, args.nbest, args.alpha);
     let out = translate_lines_with(

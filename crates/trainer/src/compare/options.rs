@@ -43,10 +43,10 @@ pub struct CompareOptions {
     #[arg(long)]
     pub out: PathBuf,
     /// Wall-time budget per architecture, in minutes.
-    #[arg(long, conflicts_with = "epochs")]
+    #[arg(long, conflicts_with = "epochs", value_parser = crate::checks::minutes)]
     pub budget_minutes: Option<f64>,
     /// Epochs per architecture (default 10 when no budget is given).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::checks::epochs)]
     pub epochs: Option<usize>,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
@@ -58,25 +58,25 @@ pub struct CompareOptions {
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
     /// Subword vocabulary size of the shared tokenizer.
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 8000, value_parser = crate::checks::vocab_size)]
     pub vocab_size: usize,
     /// Token budget per batch of every run (default: each architecture's recipe).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::checks::max_tokens)]
     pub max_tokens: Option<usize>,
     /// Validate every N updates (default: every epoch).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::checks::positive)]
     pub valid_every: Option<usize>,
     /// Seed of every run.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Learning rate of every run (default: each architecture's recipe).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::checks::learning_rate)]
     pub lr: Option<f64>,
     /// Learning-rate schedule of every run (default: each architecture's recipe).
     #[arg(long, value_enum)]
     pub schedule: Option<ScheduleKind>,
     /// Warm-up updates of every run's inverse-sqrt schedule (default: the recipe's).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::checks::count)]
     pub warmup: Option<usize>,
     /// The validation metric that picks each run's best checkpoint (default: auto, BLEU for
     /// targets written with spaces, chrF for Japanese or Chinese; ties go to the lower loss).

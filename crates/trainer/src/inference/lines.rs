@@ -3,13 +3,14 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use honyaku_core::Hypothesis;
 use honyaku_data::tokenizer::Tokenizers;
 
 use super::decoding::Decoding;
 use super::translate::TranslateJob;
 use crate::backend::Backend;
+use crate::limits::{truncate_sources, truncation_warning};
 use crate::run::{CheckpointChoice, RunDir};
 
 /// Translations of a list of lines.
@@ -50,31 +51,12 @@ pub fn translate_lines_with(
     let config = run.load_config()?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
     let checkpoint = run.checkpoint(checkpoint)?;
+    check_beam(&decoding, config.model.tgt_vocab())?;
     let max_len = config.data.max_len;
-    let mut truncated = Vec::new();
-    let sources: Vec<Vec<u32>> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut ids = tokenizers.src.encode(line);
-            if ids.len() > max_len {
-                ids.truncate(max_len);
-                truncated.push(i + 1);
-            }
-            ids
-        })
-        .collect();
-    if !truncated.is_empty() {
-        let shown: Vec<String> = truncated.iter().take(10).map(|n| n.to_string()).collect();
-        eprintln!(
-            "warning: {} input line(s) longer than the run's maximum of {max_len} tokens were \
-             translated from their first {max_len} tokens only (line{} {}{}); split long \
-             sentences to translate them whole",
-            truncated.len(),
-            if truncated.len() == 1 { "" } else { "s" },
-            shown.join(", "),
-            if truncated.len() > 10 { ", ..." } else { "" }
-        );
+    let mut sources: Vec<Vec<u32>> = lines.iter().map(|l| tokenizers.src.encode(l)).collect();
+    let truncated = truncate_sources(&mut sources, max_len);
+    if let Some(warning) = truncation_warning(&truncated, max_len) {
+        eprintln!("{warning}");
     }
     let device = backend.device()?;
     let hyps = config.model.run(
@@ -103,4 +85,19 @@ pub fn translate_lines_with(
         best,
         tokenizers,
     })
+}
+
+/// Refuses a beam wider than the run's target vocabulary: a search step extends at most one
+/// hypothesis per token.
+fn check_beam(decoding: &Decoding, tgt_vocab: usize) -> Result<()> {
+    if let Decoding::Beam(b) = decoding
+        && b.beam > tgt_vocab
+    {
+        bail!(
+            "--beam {} is wider than this run's target vocabulary of {tgt_vocab} tokens; give \
+             --beam {tgt_vocab} or less",
+            b.beam
+        );
+    }
+    Ok(())
 }

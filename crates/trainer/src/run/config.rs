@@ -29,7 +29,7 @@ settings! {
     /// Passes over the training data (used when `max_steps` is not set).
     epochs: usize = 10,
         /// Passes over the training data.
-        #[arg(long, conflicts_with = "max_steps", display_order = 15)]
+        #[arg(long, conflicts_with = "max_steps", display_order = 15, value_parser = crate::checks::epochs)]
         epochs: Option<usize> => |c, v| {
             c.epochs = v;
             c.max_steps = None;
@@ -37,12 +37,12 @@ settings! {
     /// Stop after this many updates, whatever the epoch.
     max_steps: Option<usize> = None,
         /// Stop after this many updates.
-        #[arg(long, display_order = 16)]
+        #[arg(long, display_order = 16, value_parser = crate::checks::steps)]
         max_steps: Option<usize> => |c, v| c.max_steps = Some(v);
     /// Token budget of a batch: sentences × padded length (the longer side).
     max_tokens: usize = 4096,
         /// Token budget per batch.
-        #[arg(long, display_order = 17)]
+        #[arg(long, display_order = 17, value_parser = crate::checks::max_tokens)]
         max_tokens: Option<usize> => |c, v| c.max_tokens = v;
     /// The optimizer: Adam, or AdamW with decoupled weight decay.
     optimizer: OptimizerKind = OptimizerKind::Adam,
@@ -52,28 +52,28 @@ settings! {
     /// AdamW's decoupled weight decay (ignored by Adam).
     weight_decay: f64 = 0.01,
         /// AdamW's weight decay (default 0.01).
-        #[arg(long, display_order = 39)]
+        #[arg(long, display_order = 39, value_parser = crate::checks::non_negative)]
         weight_decay: Option<f64> => |c, v| c.weight_decay = v;
     /// Adam's and AdamW's β₁ (decay of the first moment).
     adam_beta1: f64 = 0.9,
         /// Adam's β₁ (default: the architecture's recipe).
-        #[arg(long, display_order = 39)]
+        #[arg(long, display_order = 39, value_parser = crate::checks::probability)]
         adam_beta1: Option<f64> => |c, v| c.adam_beta1 = v;
     /// Adam's and AdamW's β₂ (decay of the second moment).
     adam_beta2: f64 = 0.999,
         /// Adam's β₂ (default: the architecture's recipe).
-        #[arg(long, display_order = 39)]
+        #[arg(long, display_order = 39, value_parser = crate::checks::probability)]
         adam_beta2: Option<f64> => |c, v| c.adam_beta2 = v;
     /// Adam's and AdamW's ε (added to the denominator). The default is Burn's (runs written
     /// before recipes had it); the recipes set their own.
     adam_epsilon: f64 = 1e-5,
         /// Adam's ε (default: the architecture's recipe).
-        #[arg(long, display_order = 39)]
+        #[arg(long, display_order = 39, value_parser = crate::checks::positive_number)]
         adam_eps: Option<f64> => |c, v| c.adam_epsilon = v;
     /// Learning rate (the peak rate of a warm-up schedule).
     lr: f64 = 1e-3,
         /// Learning rate (the peak rate with --schedule inverse-sqrt).
-        #[arg(long, display_order = 18)]
+        #[arg(long, display_order = 18, value_parser = crate::checks::learning_rate)]
         lr: Option<f64> => |c, v| c.lr = v;
     /// Learning-rate schedule.
     schedule: ScheduleKind = ScheduleKind::Constant,
@@ -83,28 +83,28 @@ settings! {
     /// Warm-up updates of the `inverse-sqrt` schedule.
     warmup: usize = 4000,
         /// Warm-up updates of the inverse-sqrt schedule.
-        #[arg(long, display_order = 20)]
+        #[arg(long, display_order = 20, value_parser = crate::checks::count)]
         warmup: Option<usize> => |c, v| c.warmup = v;
     /// `plateau` schedule: multiply the learning rate by this when the selection metric has
     /// not improved for `plateau_patience` validations.
     plateau_factor: f64 = 0.5,
         /// `--schedule plateau`: factor applied to the learning rate on a plateau (default 0.5).
-        #[arg(long, display_order = 40)]
+        #[arg(long, display_order = 40, value_parser = crate::checks::factor)]
         plateau_factor: Option<f64> => |c, v| c.plateau_factor = v;
     /// `plateau` schedule: validations without improvement before a reduction.
     plateau_patience: usize = 2,
         /// `--schedule plateau`: validations without improvement before a reduction (default 2).
-        #[arg(long, display_order = 41)]
+        #[arg(long, display_order = 41, value_parser = crate::checks::positive)]
         plateau_patience: Option<usize> => |c, v| c.plateau_patience = v;
     /// Label smoothing of the loss.
     label_smoothing: f64 = 0.1,
         /// Label smoothing of the training loss.
-        #[arg(long, display_order = 21)]
+        #[arg(long, display_order = 21, value_parser = crate::checks::probability)]
         label_smoothing: Option<f64> => |c, v| c.label_smoothing = v;
     /// Clip the global L2 norm of all gradients to this (none when absent).
     clip_norm: Option<f32> = Some(1.0),
         /// Clip the global L2 norm of all gradients to this (0 disables clipping).
-        #[arg(long, display_order = 34)]
+        #[arg(long, display_order = 34, value_parser = crate::checks::clip_norm)]
         clip_norm: Option<f32> => |c, v| c.clip_norm = (v > 0.0).then_some(v);
     /// Seed of initialisation, dropout and data order.
     seed: u64 = 42,
@@ -116,12 +116,12 @@ settings! {
     /// Stop after this many minutes of wall time (validation included).
     max_minutes: Option<f64> = None,
         /// Stop after this many minutes of wall time.
-        #[arg(long, display_order = 28)]
+        #[arg(long, display_order = 28, value_parser = crate::checks::minutes)]
         max_minutes: Option<f64> => |c, v| c.max_minutes = Some(v);
     /// Validate every this many updates (default: at the end of every epoch).
     valid_every: Option<usize> = None,
         /// Validate every N updates (default: after every epoch).
-        #[arg(long, display_order = 29)]
+        #[arg(long, display_order = 29, value_parser = crate::checks::positive)]
         valid_every: Option<usize> => |c, v| c.valid_every = Some(v);
     /// Decode the validation set greedily to report BLEU and chrF.
     valid_bleu: bool = true,
@@ -136,25 +136,25 @@ settings! {
     /// Stop after this many validations without improvement.
     patience: Option<usize> = None,
         /// Stop after N validations without improvement.
-        #[arg(long, display_order = 31)]
+        #[arg(long, display_order = 31, value_parser = crate::checks::positive)]
         patience: Option<usize> => |c, v| c.patience = Some(v);
     /// Save the resumable state (`last.bpk`, optimizer, `train_state.json`) every this many
     /// updates, besides every validation, epoch end and interrupt.
     save_every: Option<usize> = None,
         /// Save the resumable state every N updates (besides validations and epoch ends).
-        #[arg(long, display_order = 33)]
+        #[arg(long, display_order = 33, value_parser = crate::checks::positive)]
         save_every: Option<usize> => |c, v| c.save_every = Some(v);
     /// Gradient accumulation: batches per update (the loss is normalised by their target
     /// tokens together).
     accum: usize = 1,
         /// Accumulate gradients over N batches per update.
-        #[arg(long, display_order = 35)]
+        #[arg(long, display_order = 35, value_parser = crate::checks::accum)]
         accum: Option<usize> => |c, v| c.accum = v;
     /// Keep the newest N step checkpoints (`checkpoints/step-K.bpk`, one per save) for
     /// `honyaku average`; 0 keeps none.
     keep_checkpoints: usize = 0,
         /// Keep the newest N step checkpoints for `honyaku average`.
-        #[arg(long, display_order = 36)]
+        #[arg(long, display_order = 36, value_parser = crate::checks::count)]
         keep_checkpoints: Option<usize> => |c, v| c.keep_checkpoints = v;
     /// Data parallel: devices of the backend to train on at once (GPUs `0..N` for wgpu;
     /// worker threads sharing the CPU for flex and ndarray). Each takes its own batch of
@@ -162,7 +162,7 @@ settings! {
     devices: usize = 1,
         /// Data parallel: train on N devices of the backend at once, one batch of --max-tokens
         /// each (GPUs 0..N with wgpu; worker threads sharing the CPU with flex and ndarray).
-        #[arg(long, display_order = 37)]
+        #[arg(long, display_order = 37, value_parser = crate::checks::devices)]
         devices: Option<usize> => |c, v| c.devices = v;
 }
 
@@ -334,7 +334,7 @@ settings! {
     /// Subword tokenizer settings.
     tokenizer: TokenizerConfig = TokenizerConfig::default(),
         /// Subword vocabulary size.
-        #[arg(long, display_order = 23)]
+        #[arg(long, display_order = 23, value_parser = crate::checks::vocab_size)]
         vocab_size: Option<usize> => |d, v| d.tokenizer.vocab_size = v,
         /// Subword model.
         #[arg(long, value_enum, display_order = 24)]
@@ -411,6 +411,8 @@ impl RunConfig {
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
         self.train.validate()?;
+        crate::limits::check_positions(&self.model, self.data.max_len)
+            .map_err(anyhow::Error::msg)?;
         CleanConfig {
             max_len: self.data.max_len,
             max_ratio: self.data.max_ratio,

@@ -47,7 +47,8 @@ impl RunDir {
             root: root.to_path_buf(),
         };
         if run.config_path().exists() {
-            for p in [run.checkpoint_dir(), run.metrics_path()] {
+            let journal = super::commit::journal_path(root);
+            for p in [run.checkpoint_dir(), run.metrics_path(), journal] {
                 if p.is_dir() {
                     fs::remove_dir_all(&p)?;
                 } else if p.exists() {

@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod commit;
 pub mod config;
 pub mod dir;
 mod overlay;
