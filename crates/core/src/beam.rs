@@ -398,7 +398,7 @@ mod tests {
         }
 
         fn forward(&self, _batch: &TranslationBatch) -> Tensor<3> {
-            unimplemented!("search tests never train")
+            unreachable!("search tests never train")
         }
 
         fn tgt_vocab(&self) -> usize {

@@ -217,7 +217,7 @@ pub(crate) mod tests {
         }
 
         fn forward(&self, _batch: &TranslationBatch) -> Tensor<3> {
-            unimplemented!("search tests never train")
+            unreachable!("search tests never train")
         }
 
         fn tgt_vocab(&self) -> usize {

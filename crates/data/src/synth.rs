@@ -197,7 +197,8 @@ mod tests {
     /// Builds a tree by hand: subject/object nouns by English singular name.
     #[test]
     fn synth_grammar_mapping_is_consistent() {
-        let map = words::tests::content_map();
+        use super::words::tests::content_map;
+        let map = content_map();
         let animate_plurals: HashSet<&str> =
             NOUNS.iter().filter(|n| n.animate).map(|n| n.pl).collect();
         let verbs: HashSet<&str> = INTRANSITIVE

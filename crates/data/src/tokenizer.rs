@@ -325,7 +325,7 @@ fn without_control_ids(ids: &[u32]) -> Vec<u32> {
 fn without_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
     std::panic::set_hook(previous);
     outcome.map_err(|payload| {
         let what = payload

@@ -414,7 +414,7 @@ mod tests {
     }
 
     impl ModuleVisitor for ShapeCount {
-        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if param.shape().dims::<D>().as_slice() == self.shape.as_slice() {
                 self.count += 1;
             }
