@@ -45,6 +45,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure training and decoding throughput on random batches (JSON to stdout).
     Bench(crate::cmd_bench::BenchArgs),
+    /// Serve runs over HTTP: a JSON API and a web page to translate with and compare them.
+    Serve(crate::cmd_serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Args)]

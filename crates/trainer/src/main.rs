@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Attention(args) => cmd_attention::run(args),
         cli::Command::Demo(args) => cmd_demo::run(args),
         cli::Command::Bench(args) => honyaku::cmd_bench::run(args),
+        cli::Command::Serve(args) => honyaku::cmd_serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
