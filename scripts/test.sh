@@ -29,4 +29,5 @@ if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; the
 fi
 
 cargo fmt --all -- --check
+if command -v python3 >/dev/null; then python3 scripts/module_cycles.py crates/*/src; fi
 cargo test --release --workspace --locked "$@"

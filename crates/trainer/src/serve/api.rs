@@ -11,11 +11,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::batching::Job;
-use super::error::ApiError;
+use super::error::{ApiError, json_response};
 use super::limits::Limits;
 use super::metrics::Metrics;
 use super::page;
@@ -63,19 +62,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
-}
-
-/// A JSON body with `status`.
-pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::json!({ "error": format!("cannot write the answer: {e}") }).to_string(),
-        )
-            .into_response(),
-    }
 }
 
 async fn count(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {

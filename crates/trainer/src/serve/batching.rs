@@ -18,8 +18,9 @@ use super::error::ApiError;
 use super::limits::SearchRequest;
 use super::metrics::Metrics;
 use crate::arch::{ModelConfig, ModelTask};
-use crate::checkpoint::load_module;
-use crate::translate::{Decoding, translate_loaded};
+use crate::inference::Decoding;
+use crate::inference::translate::translate_loaded;
+use crate::run::checkpoint::load_module;
 
 /// How a worker forms batches.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,9 @@
-//! The one error type of the API: a status and a message, answered as `{"error": MESSAGE}`.
+//! The one error type of the API: a status and a message, answered as `{"error": MESSAGE}`;
+//! and the JSON answer every route uses.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-
-use super::api::json_response;
+use serde::Serialize;
 
 /// An API error. Messages never hold a file path: they name request fields and limits only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,5 +53,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         json_response(self.status, &serde_json::json!({ "error": self.message }))
+    }
+}
+
+/// A JSON body with `status`.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::json!({ "error": format!("cannot write the answer: {e}") }).to_string(),
+        )
+            .into_response(),
     }
 }
