@@ -12,8 +12,6 @@ use serde_json::{Value, json};
 use common::{fails, honyaku, honyaku_stdin, stdout};
 use serve_support::{Server, fixture, run_arg, sample};
 
-const LINES: [&str; 3] = ["a b c d", "", "e f g"];
-
 /// `honyaku translate` of `lines` with `run`: its text output, one entry per line.
 fn cli_translate(run: &std::path::Path, lines: &[&str], beam: &str, nbest: &str) -> Vec<String> {
     let input = lines.join("\n") + "\n";
@@ -395,7 +393,13 @@ fn concurrent_requests_are_batched_and_each_answered_correctly() {
         assert_eq!(answer.status, 200, "{}", answer.body);
         let answer = answer.json();
         assert_eq!(answer["results"][0]["source"], line.as_str());
-        assert_eq!(&texts(&answer), expected, "batched = alone for {line}");
+        // The same tokens as alone; an unfinished hypothesis (this barely trained model rarely
+        // ends one) may go on further, as the length limit follows the batch's longest source.
+        let batched = &texts(&answer)[0];
+        assert!(
+            batched.starts_with(&expected[0]),
+            "batched {batched:?}, alone {expected:?}"
+        );
     }
     let metrics = server.get("/metrics").body;
     let max = sample(&metrics, r#"honyaku_batch_requests_max{run="att"}"#).unwrap();

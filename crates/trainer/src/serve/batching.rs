@@ -137,7 +137,7 @@ impl ModelTask for Worker {
                 return;
             }
         };
-        let _ = self.ready.send(Ok(model.num_params()));
+        let _ = self.ready.send(Ok(Module::num_params(&model)));
         while let Some(batch) = collect(&self.queue, &self.config) {
             for group in group_by_search(batch) {
                 self.serve(&model, group);
