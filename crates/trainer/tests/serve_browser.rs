@@ -74,7 +74,7 @@ fn chrome_capabilities(profile: &Path) -> serde_json::Map<String, serde_json::Va
         "--disable-component-update".into(),
         "--disable-sync".into(),
         "--disable-dev-shm-usage".into(),
-        "--window-size=1280,1000".into(),
+        "--window-size=1280,1400".into(),
         format!("--user-data-dir={}", profile.display()),
     ];
     args.push("--lang=en-US".into());
@@ -190,5 +190,11 @@ async fn drive(client: &fantoccini::Client, url: &str, sentence: &str, shot: &Pa
     let text = best.text().await.unwrap();
     let png = client.screenshot().await.expect("a screenshot");
     std::fs::write(shot, png).unwrap();
+    let heatmap = client.find(Locator::Css("#attention")).await.unwrap();
+    let png = heatmap
+        .screenshot()
+        .await
+        .expect("a screenshot of the heatmap");
+    std::fs::write(shot.with_file_name("serve_attention.png"), png).unwrap();
     text
 }

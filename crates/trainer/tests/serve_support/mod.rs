@@ -185,28 +185,63 @@ pub fn request(
     );
     stream.write_all(head.as_bytes())?;
     stream.write_all(body)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (headers, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other(format!("no HTTP response: {text:?}")))?;
+    let (headers, body) = read_response(&mut stream)?;
     let status = headers
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status: {headers:?}")))?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Reads the head, then `Content-Length` bytes of body (or to the end without one: servers
+/// such as chromedriver may keep the connection open despite `Connection: close`).
+fn read_response(stream: &mut TcpStream) -> std::io::Result<(String, String)> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::Error::other("connection closed before the head"));
+        }
+        raw.extend_from_slice(&chunk[..n]);
+    };
+    let headers = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     assert!(
         !headers
             .to_ascii_lowercase()
             .contains("transfer-encoding: chunked"),
         "this client reads plain bodies only: {headers}"
     );
-    Ok(Response {
-        status,
-        headers: headers.to_string(),
-        body: body.to_string(),
-    })
+    let length = headers.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())?
+    });
+    let mut body = raw[head_end + 4..].to_vec();
+    match length {
+        Some(length) => {
+            while body.len() < length {
+                let n = stream.read(&mut chunk)?;
+                if n == 0 {
+                    return Err(std::io::Error::other("connection closed inside the body"));
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            body.truncate(length);
+        }
+        None => {
+            stream.read_to_end(&mut body)?;
+        }
+    }
+    Ok((headers, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// `NAME=DIR` for `--run`.
