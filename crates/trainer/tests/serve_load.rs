@@ -13,7 +13,7 @@
 mod common;
 mod serve_support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -49,7 +49,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank]
 }
 
-fn phase(run: &PathBuf, sentences: &[String], clients: usize, seconds: u64, beam: u64) -> Phase {
+fn phase(run: &Path, sentences: &[String], clients: usize, seconds: u64, beam: u64) -> Phase {
     let server = Server::start(&["--run", &run_arg("load", run), "--queue", "1024"], &[]);
     let body = |i: usize| json!({"run": "load", "text": [sentences[i % sentences.len()]], "beam": beam, "nbest": 1});
     for i in 0..3 {
