@@ -11,8 +11,8 @@ use std::path::Path;
 use honyaku::arch::{Arch, ModelConfig};
 use honyaku::backend::Backend;
 use honyaku::run::{DataConfig, RunConfig, RunDir, TrainConfig};
+use honyaku_conformance::tempdir;
 use honyaku_core::Preset;
-use honyaku_core::testing::tempdir;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -31,7 +31,7 @@ fn arch() -> impl Strategy<Value = Arch> {
 }
 
 fn preset() -> impl Strategy<Value = Preset> {
-    prop::sample::select(vec![Preset::Tiny, Preset::Small, Preset::Base])
+    prop::sample::select(Preset::ALL.to_vec())
 }
 
 /// A JSON value of any shape, biased towards the numbers configs get wrong.

@@ -3,6 +3,7 @@
 use burn::prelude::*;
 use honyaku_attention::{AttentionSeq2Seq, AttentionSeq2SeqConfig};
 use honyaku_core::Preset;
+use honyaku_core::recipe::Recipe;
 use honyaku_lstm::{LstmSeq2Seq, LstmSeq2SeqConfig};
 use honyaku_transformer::{Transformer, TransformerConfig};
 
@@ -15,6 +16,10 @@ impl ArchConfig for LstmSeq2SeqConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_lstm::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
@@ -23,8 +28,12 @@ impl ArchConfig for LstmSeq2SeqConfig {
         }
     }
 
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -43,6 +52,10 @@ impl ArchConfig for AttentionSeq2SeqConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_attention::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
@@ -51,8 +64,12 @@ impl ArchConfig for AttentionSeq2SeqConfig {
         }
     }
 
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -71,6 +88,10 @@ impl ArchConfig for TransformerConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_transformer::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
@@ -79,8 +100,16 @@ impl ArchConfig for TransformerConfig {
         }
     }
 
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
+    fn max_positions(&self) -> Option<usize> {
+        Some(self.max_len)
+    }
+
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
