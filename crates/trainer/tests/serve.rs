@@ -418,7 +418,7 @@ fn concurrent_requests_are_batched_and_each_answered_correctly() {
 
 #[test]
 fn serve_refuses_bad_arguments_with_clear_errors() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let empty = tmp.path().to_str().unwrap();
     let missing = tmp.path().join("missing");
     let missing = format!("x={}", missing.display());

@@ -114,7 +114,7 @@ fn the_page_translates_a_typed_sentence_in_a_real_browser() {
         .to_string();
 
     let driver = Driver::start();
-    let profile = honyaku_core::testing::tempdir().unwrap();
+    let profile = honyaku_conformance::tempdir().unwrap();
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve_page.png");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

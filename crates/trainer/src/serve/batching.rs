@@ -22,6 +22,9 @@ use crate::inference::Decoding;
 use crate::inference::translate::translate_loaded;
 use crate::run::checkpoint::load_module;
 
+/// Worker threads are named this followed by the run's name (see [`super::panics`]).
+pub const WORKER_THREAD_PREFIX: &str = "serve-run-";
+
 /// How a worker forms batches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchConfig {
@@ -92,7 +95,7 @@ impl WorkerHandle {
             ready,
         };
         std::thread::Builder::new()
-            .name(format!("serve-{name}"))
+            .name(format!("{WORKER_THREAD_PREFIX}{name}"))
             .spawn(move || model.run(&device, worker))
             .context("starting a translation worker thread")?;
         let parameters = loaded

@@ -3,7 +3,8 @@
 //! Layout: [`runs`] finds and loads the runs, each into a [`batching`] worker thread that owns
 //! its model and batches concurrent requests; [`api`] holds the routes (checks from [`limits`],
 //! errors from [`error`], bodies from [`response`]), [`metrics`] the Prometheus counters and
-//! [`page`] the embedded web page. The async runtime only parses, checks and answers.
+//! [`page`] the embedded web page; [`panics`] keeps a failed model call from ending the
+//! process. The async runtime only parses, checks and answers.
 
 pub mod api;
 pub mod batching;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod page;
+pub mod panics;
 pub mod response;
 pub mod runs;
 
@@ -47,6 +49,7 @@ pub struct ServeOptions {
 /// `listening on http://ADDR/` to stderr once requests are accepted.
 pub fn serve(specs: &[RunSpec], options: &ServeOptions) -> Result<()> {
     runs::check_unique(specs)?;
+    panics::install_worker_hook();
     let device = options.backend.device()?;
     let metrics = Arc::new(Metrics::default());
     let mut loaded = Vec::with_capacity(specs.len());

@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn discovery_names_runs_and_resolves_clashes() {
-        let tmp = honyaku_core::testing::tempdir().unwrap();
+        let tmp = honyaku_conformance::tempdir().unwrap();
         let root = tmp.path();
         for dir in [
             "a/runs/lstm",
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn discovery_of_an_empty_directory_is_an_error() {
-        let tmp = honyaku_core::testing::tempdir().unwrap();
+        let tmp = honyaku_conformance::tempdir().unwrap();
         let err = discover(tmp.path()).unwrap_err().to_string();
         assert!(err.contains("no trained run below it"), "{err}");
     }
