@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{honyaku, ok, stderr, synth};
+use common::{honyaku, honyaku_stdin, ok, stderr, synth};
 
 fn train_tiny(corpus: &Path, run: &Path, backend: &str, steps: &str) -> Output {
     let f = |n: &str| corpus.join(n).to_str().unwrap().to_string();
@@ -262,6 +262,74 @@ fn compare_writes_a_report_with_plots_and_resumes() {
     for arch in ["lstm", "attention", "transformer"] {
         assert!(log.contains(&format!("{arch}: already trained")), "{log}");
     }
+
+    // Each architecture trained with its own recipe, and the report says what each got.
+    let run_of = |arch: &str| {
+        report["archs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["arch"] == arch)
+            .unwrap()
+            .clone()
+    };
+    let (lstm, transformer) = (run_of("lstm"), run_of("transformer"));
+    assert_eq!(lstm["settings"]["schedule"], "constant");
+    assert!(
+        transformer["settings"]["schedule"]
+            .as_str()
+            .unwrap()
+            .starts_with("inverse-sqrt"),
+        "{transformer}"
+    );
+    assert_eq!(lstm["settings"]["adam"][1], 0.999);
+    assert_eq!(transformer["settings"]["adam"][1], 0.98);
+    assert_eq!(
+        transformer["settings"]["max_tokens"], 512,
+        "--max-tokens is for all"
+    );
+    for run in [&lstm, &transformer] {
+        assert!(run["target_tokens"].as_u64().unwrap() > 0, "{run}");
+        assert_eq!(run["epochs"], 1, "{run}");
+    }
+    assert!(
+        md.contains("What each run got") && md.contains("inverse-sqrt"),
+        "{md}"
+    );
+
+    // A rerun with other settings is refused instead of mixing results.
+    let mut changed = args.to_vec();
+    changed.extend(["--lr", "0.001"]);
+    let refused = honyaku(&changed);
+    let err = stderr(&refused);
+    assert!(!refused.status.success(), "{err}");
+    assert!(
+        err.contains("other settings") && err.contains("lr: null → 0.001"),
+        "{err}"
+    );
+
+    // Translation picks the checkpoint it is asked for, and says how to make a missing one.
+    let lstm_run = out.join("runs/lstm");
+    let translate = |checkpoint: &str| {
+        honyaku_stdin(
+            &[
+                "translate",
+                "--run",
+                lstm_run.to_str().unwrap(),
+                "--checkpoint",
+                checkpoint,
+            ],
+            b"a cat .\n",
+        )
+    };
+    assert!(translate("last").status.success());
+    let averaged = translate("averaged");
+    assert!(!averaged.status.success());
+    assert!(
+        stderr(&averaged).contains("honyaku average --run"),
+        "{}",
+        stderr(&averaged)
+    );
 
     // `honyaku attention` draws a heatmap, and refuses the plain LSTM clearly.
     let png = tmp.path().join("heat.png");
