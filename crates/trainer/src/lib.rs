@@ -2,7 +2,7 @@
 //!
 //! - [`commands`]: one thin file per subcommand, owning its arguments, and the one dispatch;
 //! - services: [`compare`] (and [`corpus`]), [`bench`], [`report`], [`training`],
-//!   [`inference`];
+//!   [`inference`], [`serve`] (the HTTP server);
 //! - foundations: [`run`] (the run directory: paths, `config.json`, checkpoints, atomic
 //!   writes), [`arch`] (the architecture registry), [`plots`], [`backend`], [`output`],
 //!   [`values`], [`checks`] (the options' range checks), [`limits`] (the rule for long
@@ -22,5 +22,6 @@ pub mod output;
 pub mod plots;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod training;
 pub mod values;

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod compare;
 pub mod demo;
 pub mod evaluate;
+pub mod serve;
 pub mod synth;
 pub mod train;
 pub mod translate;
@@ -44,6 +45,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Measure training and decoding throughput on random batches (JSON to stdout).
     Bench(bench::BenchArgs),
+    /// Serve runs over HTTP: a JSON API and a web page to translate with and compare them.
+    Serve(serve::ServeArgs),
 }
 
 impl Command {
@@ -59,6 +62,7 @@ impl Command {
             Self::Attention(args) => attention::run(args),
             Self::Demo(args) => demo::run(args),
             Self::Bench(args) => bench::run(args),
+            Self::Serve(args) => serve::run(args),
         }
     }
 }
