@@ -386,6 +386,11 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Data parallel across processes: `mpi` joins the job `mpirun -np N honyaku train
+    /// --distributed mpi ...` started (one process per machine or GPU); rank 0 writes the run.
+    /// Needs a build with `--features mpi`.
+    #[arg(long, value_enum)]
+    pub distributed: Option<crate::distributed::Distributed>,
 }
 
 #[derive(Debug, Args)]

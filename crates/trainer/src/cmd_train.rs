@@ -29,6 +29,15 @@ struct FileConfig {
 
 /// Runs `honyaku train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // [distributed] `--distributed mpi`: one rank of a job across processes (distributed/).
+    if let Some(kind) = args.distributed {
+        return crate::distributed::run(kind, args);
+    }
+    run_local(args)
+}
+
+/// `honyaku train` in this process (rank 0 of a distributed job runs it too).
+pub fn run_local(args: TrainArgs) -> Result<()> {
     if let Some(dir) = args.resume.clone() {
         return resume(args, &dir);
     }
@@ -101,6 +110,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
 /// Trains (SIGINT/SIGTERM save and stop) and reports the end of training.
 fn run_job(config: &RunConfig, job: TrainJob<'_>) -> Result<()> {
     install_interrupt_handler();
+    // [distributed] Rank 0 gives the other ranks the run.
+    crate::distributed::lead(config, &job)?;
     let run = job.run;
     let summary = config.model.run(&job.devices[0].clone(), job)?;
     finish(&summary, run)
@@ -180,6 +191,8 @@ fn finish(summary: &TrainSummary, run: &RunDir) -> Result<()> {
             summary.steps,
             resume_hint(&run.root)
         );
+        // [distributed] The other ranks wait for this save; leave the job with them.
+        crate::distributed::finalize();
         std::process::exit(130);
     }
     eprintln!(

@@ -16,6 +16,7 @@ pub mod cmd_evaluate;
 pub mod cmd_synth;
 pub mod cmd_train;
 pub mod cmd_translate;
+pub mod distributed;
 pub mod metrics;
 pub mod output;
 pub mod parallel;

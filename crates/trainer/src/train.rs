@@ -22,6 +22,7 @@ use crate::checkpoint::{
     load_module, load_optimizer, module_bytes, optimizer_bytes, save_module, write_atomic_all,
 };
 use crate::clip::clip_global_norm;
+use crate::distributed;
 use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
 use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
 use crate::parallel::DataParallel;
@@ -273,11 +274,27 @@ pub fn accumulated_grads<M: Seq2Seq>(
     device: &Device,
     label_smoothing: f64,
 ) -> (GradientsParams, StepStats) {
-    let total = group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1);
+    accumulated_grads_over(model, group, group_tokens(group), device, label_smoothing)
+}
+
+/// The target tokens of a group of batches (at least 1).
+pub fn group_tokens(group: &[HostBatch]) -> usize {
+    group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1)
+}
+
+/// [`accumulated_grads`] for part of an update of `total` target tokens (a rank's share in a
+/// distributed update): each batch's loss is weighted by its share of `total`.
+pub fn accumulated_grads_over<M: Seq2Seq>(
+    model: &M,
+    group: &[HostBatch],
+    total: usize,
+    device: &Device,
+    label_smoothing: f64,
+) -> (GradientsParams, StepStats) {
     let mut acc = GradientsAccumulator::<M>::new();
     let mut stats = StepStats::default();
     for host in group {
-        let weight = if group.len() == 1 {
+        let weight = if host.n_tgt_tokens == total {
             1.0
         } else {
             (host.n_tgt_tokens as f64 / total as f64) as f32
@@ -320,17 +337,20 @@ impl ModelTask for TrainJob<'_> {
         let parameters = Module::num_params(&model);
         let parallel =
             (self.devices.len() > 1).then(|| DataParallel::<M>::new(self.devices.clone()));
-        let group_size = cfg.accum.max(1) * self.devices.len();
+        // [distributed] An update takes a group of batches from every rank.
+        let group_size = cfg.accum.max(1) * self.devices.len() * distributed::world_size();
         let total_steps = cfg
             .max_steps
             .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(group_size));
         let mut p = Progress::from_state(&self.state);
         let mut model = model;
         let mut optim = optimizer_for(cfg);
-        if self.resume {
+        // [distributed] Only rank 0 has the run directory; every rank starts from its weights.
+        if self.resume && distributed::is_leader() {
             model = load_module(model, &self.run.last_checkpoint())?;
             optim = load_optimizer(optim, &optim_checkpoint(self.run))?;
         }
+        let (mut model, mut optim) = distributed::share_start(model, optim, self.resume)?;
         let bar = progress_bar(total_steps as u64, self.quiet);
         bar.set_position(p.step as u64);
         if self.resume {
@@ -357,17 +377,21 @@ impl ModelTask for TrainJob<'_> {
                 .skip(skip)
                 .peekable();
             while batches.peek().is_some() {
-                if p.step >= total_steps {
-                    break 'training StopReason::Completed;
-                }
-                if cfg
+                let stop = if p.step >= total_steps {
+                    Some(StopReason::Completed)
+                } else if cfg
                     .max_minutes
                     .is_some_and(|m| p.elapsed(start) >= m * 60.0)
                 {
-                    break 'training StopReason::TimeBudget;
-                }
-                if interrupted() {
-                    break 'training StopReason::Interrupted;
+                    Some(StopReason::TimeBudget)
+                } else if interrupted() {
+                    Some(StopReason::Interrupted)
+                } else {
+                    None
+                };
+                // [distributed] Every rank stops at the same step.
+                if let Some(reason) = distributed::agree_stop(stop)? {
+                    break 'training reason;
                 }
                 let group: Vec<HostBatch> = batches.by_ref().take(group_size).collect();
                 let (next, decision) =
@@ -388,7 +412,8 @@ impl ModelTask for TrainJob<'_> {
                     }
                     GuardDecision::Reload => {
                         p.lr_scale *= 0.5;
-                        model = load_module(model, &self.run.last_checkpoint())?;
+                        // [distributed] Rank 0 reloads, every rank takes its weights.
+                        model = distributed::load_shared(model, &self.run.last_checkpoint())?;
                         optim = optimizer_for(cfg);
                         bar.suspend(|| {
                             eprintln!(
@@ -438,7 +463,9 @@ impl ModelTask for TrainJob<'_> {
         }
         self.save_state(&model, &optim, &p, start)?;
         bar.finish_and_clear();
-        if let Err(e) = learning_curves(self.run) {
+        // [distributed] Plots are rank 0's.
+        if !distributed::is_leader() {
+        } else if let Err(e) = learning_curves(self.run) {
             eprintln!("warning: could not draw the learning curves: {e:#}");
         }
         let summary = TrainSummary {
@@ -476,6 +503,10 @@ impl TrainJob<'_> {
         p: &Progress,
         start: Instant,
     ) -> Result<()> {
+        // [distributed] Only rank 0 writes the run directory.
+        if !distributed::is_leader() {
+            return Ok(());
+        }
         let state = TrainState {
             step: p.step,
             epoch: p.epoch,
@@ -518,15 +549,20 @@ impl TrainJob<'_> {
         p: &mut Progress,
     ) -> Result<(M, GuardDecision)> {
         let t0 = Instant::now();
-        let seed = step_seed(self.config.seed, p.step);
+        // [distributed] This rank's slice of the group, weighted by the whole group's tokens.
+        let total = group_tokens(group);
+        let mine = distributed::rank_share(group);
+        let seed = distributed::rank_seed(step_seed(self.config.seed, p.step));
         let ls = self.config.label_smoothing;
         let (grads, stats) = match parallel {
-            Some(workers) => workers.grads(&model, group, ls, seed)?,
+            Some(workers) => workers.grads_over(&model, mine, total, ls, seed)?,
             None => {
                 self.device().seed(seed);
-                accumulated_grads(&model, group, self.device(), ls)
+                accumulated_grads_over(&model, mine, total, self.device(), ls)
             }
         };
+        // [distributed] The sum of every rank's gradients and loss sums.
+        let (grads, stats) = distributed::all_reduce_grads(&model, grads, stats)?;
         let lr = self.config.schedule().lr(p.step + 1) * p.lr_scale;
         let update = guarded_update(
             model,
@@ -619,6 +655,24 @@ impl TrainJob<'_> {
 
     /// Validates, keeps the best checkpoint, and says whether to stop early.
     fn validate_and_save<M: Seq2Seq>(
+        &self,
+        model: &M,
+        bar: &ProgressBar,
+        log: &mut MetricsLog,
+        p: &mut Progress,
+        start: Instant,
+    ) -> Result<bool> {
+        // [distributed] Rank 0 validates; every rank follows its outcome.
+        let stop = if distributed::is_leader() {
+            self.validate_here(model, bar, log, p, start)?
+        } else {
+            false
+        };
+        distributed::agree_on_validation(stop, &mut p.lr_scale)
+    }
+
+    /// [`TrainJob::validate_and_save`] in this process.
+    fn validate_here<M: Seq2Seq>(
         &self,
         model: &M,
         bar: &ProgressBar,

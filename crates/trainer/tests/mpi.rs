@@ -1,0 +1,371 @@
+//! `honyaku train --distributed mpi` under `mpirun -np 2 --oversubscribe` on one machine (built
+//! with `--features mpi`; `scripts/test.sh` installs OpenMPI and runs these): two processes with
+//! half the batches each equal one process with all of them, and a killed rank ends the job with
+//! a clear error and a run that resumes. Every child process runs in its own process group and
+//! is killed with it when a deadline passes or a test fails.
+
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::prelude::*;
+use honyaku::arch::ModelTask;
+use honyaku::checkpoint::load_module;
+use honyaku::resume::TrainState;
+use honyaku::run::RunDir;
+use honyaku_core::Seq2Seq;
+use honyaku_core::search::to_host_floats;
+use honyaku_core::testing::tempdir;
+
+use common::synth;
+
+/// A child process group, killed when dropped.
+struct Job(Child);
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        let pgid = self.0.id() as i32;
+        // SAFETY: signals the process group this test started.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+/// A command in its own process group, root allowed for OpenMPI.
+fn command(program: &str) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.process_group(0)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    cmd
+}
+
+/// `mpirun -np N honyaku train --distributed mpi ARGS` (two ranks on two cores: oversubscribed,
+/// not bound, so each rank may use both cores as a single process does).
+fn mpirun(n: usize, args: &[String]) -> Command {
+    let mut cmd = command("mpirun");
+    cmd.args(["--oversubscribe", "--bind-to", "none", "-np", &n.to_string()])
+        .arg(env!("CARGO_BIN_EXE_honyaku"))
+        .args(["train", "--distributed", "mpi"])
+        .args(args);
+    cmd
+}
+
+/// Runs `cmd` to the end, killing it after `limit`.
+fn run(mut cmd: Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the command (is OpenMPI's mpirun installed?)");
+    let mut job = Job(child);
+    let (mut out, mut err) = (job.0.stdout.take().unwrap(), job.0.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut o = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut o).unwrap();
+        o
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut e = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut e).unwrap();
+        e
+    });
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(status) = job.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(t0.elapsed() < limit, "the command ran past {limit:?}: {cmd:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    }
+}
+
+fn text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The flags of a tiny LSTM run (no dropout) on the corpus in `corpus`, written to `out`.
+fn train_args(corpus: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--arch".into(),
+        "lstm".into(),
+        "--preset".into(),
+        "tiny".into(),
+        "--train-src".into(),
+        corpus.join("train.src").display().to_string(),
+        "--train-tgt".into(),
+        corpus.join("train.tgt").display().to_string(),
+        "--max-tokens".into(),
+        "256".into(),
+        "--vocab-size".into(),
+        "100".into(),
+        "--lr".into(),
+        "0.01".into(),
+        "--quiet".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Every float parameter of a module, flattened.
+struct Collect(Vec<f32>);
+
+impl ModuleVisitor for Collect {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.extend(to_host_floats(param.val()));
+    }
+}
+
+/// The weights of a run's `last.bpk`.
+struct LastWeights(PathBuf);
+
+impl ModelTask for LastWeights {
+    type Output = Vec<f32>;
+
+    fn run<M: Seq2Seq>(self, model: M) -> Vec<f32> {
+        let run = RunDir { root: self.0 };
+        let model = load_module(model, &run.last_checkpoint()).unwrap();
+        let mut c = Collect(Vec::new());
+        model.visit(&mut c);
+        c.0
+    }
+}
+
+fn last_weights(root: &Path) -> Vec<f32> {
+    let run = RunDir {
+        root: root.to_path_buf(),
+    };
+    let config = run.load_config().unwrap();
+    config
+        .model
+        .run(&Device::flex(), LastWeights(root.to_path_buf()))
+}
+
+/// One process with `accum` batches per update against `mpirun -np 2` with `accum / 2` per
+/// rank (and `devices` devices per rank): the final weights agree.
+fn two_ranks_match_one_process(devices: usize, accum_one: usize, steps: usize) {
+    let dir = tempdir().unwrap();
+    let (corpus, one, two) = (
+        dir.path().join("corpus"),
+        dir.path().join("one"),
+        dir.path().join("two"),
+    );
+    synth(&corpus, "copy", "300");
+    let steps_s = steps.to_string();
+    let accum = accum_one.to_string();
+    let out = run(
+        command(env!("CARGO_BIN_EXE_honyaku"))
+            .arg("train")
+            .args(train_args(
+                &corpus,
+                &one,
+                &["--max-steps", &steps_s, "--accum", &accum],
+            ))
+            .to_owned_command(),
+        Duration::from_secs(300),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let per_rank = (accum_one / 2 / devices).to_string();
+    let devices_s = devices.to_string();
+    let tokenizers = one.display().to_string();
+    let out = run(
+        mpirun(
+            2,
+            &train_args(
+                &corpus,
+                &two,
+                &[
+                    "--max-steps",
+                    &steps_s,
+                    "--accum",
+                    &per_rank,
+                    "--devices",
+                    &devices_s,
+                    "--tokenizers-from",
+                    &tokenizers,
+                ],
+            ),
+        ),
+        Duration::from_secs(300),
+    );
+    let stderr = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("mpi: rank 1 of 2"), "{stderr}");
+    // Only rank 0 wrote the run: one summary, one metrics log, the same step count.
+    let state = TrainState::load(&RunDir { root: two.clone() }).unwrap();
+    assert_eq!(state.step, steps);
+    assert!(two.join("summary.json").is_file());
+    let (a, b) = (last_weights(&one), last_weights(&two));
+    assert_eq!(a.len(), b.len());
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    eprintln!(
+        "devices {devices}, {accum_one} batches per update, {steps} updates: max |w1 - w2| = \
+         {diff:e} over {} weights",
+        a.len()
+    );
+    assert!(diff <= 1e-5, "weights differ by {diff}");
+    // The gradient bytes rank 0 reports are 4 per parameter.
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("mpi: summing"))
+        .unwrap_or_else(|| panic!("no exchange report: {stderr}"));
+    let bytes: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert_eq!(bytes, 4 * a.len(), "{line}");
+}
+
+/// `Command` has no `Clone`; this takes the built one out of a `&mut` chain.
+trait Owned {
+    fn to_owned_command(&mut self) -> Command;
+}
+
+impl Owned for Command {
+    fn to_owned_command(&mut self) -> Command {
+        std::mem::replace(self, Command::new("true"))
+    }
+}
+
+#[test]
+fn two_processes_with_half_the_batches_each_equal_one_process_with_all_of_them() {
+    two_ranks_match_one_process(1, 2, 8);
+}
+
+#[test]
+fn two_processes_of_two_devices_each_equal_one_process_accumulating_four_batches() {
+    two_ranks_match_one_process(2, 4, 5);
+}
+
+/// Reads the lines of `stream` into a shared buffer in the background.
+fn collect_lines(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !done() {
+        assert!(t0.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
+    let dir = tempdir().unwrap();
+    let (corpus, run_dir) = (dir.path().join("corpus"), dir.path().join("run"));
+    synth(&corpus, "copy", "300");
+    let child = mpirun(
+        2,
+        &train_args(
+            &corpus,
+            &run_dir,
+            &["--max-steps", "1000000", "--save-every", "5"],
+        ),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut job = Job(child);
+    let lines = collect_lines(job.0.stderr.take().unwrap());
+    let state_file = run_dir.join("train_state.json");
+    let limit = Duration::from_secs(120);
+    wait_until("a checkpoint after step 5", limit, || {
+        TrainState::load(&RunDir {
+            root: run_dir.clone(),
+        })
+        .is_ok_and(|s| s.step >= 5)
+    });
+    let pid: i32 = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix("mpi: rank 1 of 2, pid ")
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|p| p.parse().ok())
+        })
+        .expect("rank 1 said its pid");
+    // SAFETY: kills rank 1 of the job this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = job.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the job outlived its rank 1");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let ended = t0.elapsed();
+    std::thread::sleep(Duration::from_millis(200));
+    let stderr = lines.lock().unwrap().join("\n");
+    assert!(!status.success(), "{stderr}");
+    eprintln!("the job ended {ended:?} after rank 1 was killed");
+    assert!(
+        stderr.contains("rank 0: interrupted while waiting for the other ranks"),
+        "{stderr}"
+    );
+    let state = TrainState::load(&RunDir {
+        root: run_dir.clone(),
+    })
+    .unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "rank 0: the last checkpoint, step {} in {}, is intact; continue with: mpirun -np 2 \
+             honyaku train --resume",
+            state.step,
+            run_dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(state_file.is_file());
+
+    // The run continues from its last checkpoint on two ranks.
+    let target = (state.step + 6).to_string();
+    let out = run(
+        mpirun(
+            2,
+            &[
+                "--quiet".into(),
+                "--max-steps".into(),
+                target.clone(),
+                "--resume".into(),
+                run_dir.display().to_string(),
+            ],
+        ),
+        Duration::from_secs(300),
+    );
+    let stderr = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("at step {}", state.step)),
+        "{stderr}"
+    );
+    let resumed = TrainState::load(&RunDir { root: run_dir }).unwrap();
+    assert_eq!(resumed.step.to_string(), target);
+}
