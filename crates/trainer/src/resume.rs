@@ -197,9 +197,16 @@ impl DivergenceGuard {
     }
 }
 
-/// The command that continues `run`.
+/// The command that continues `run` (under `mpirun` for a distributed run).
 pub fn resume_hint(run: &Path) -> String {
-    format!("honyaku train --resume {}", run.display())
+    match crate::distributed::world_size() {
+        1 => format!("honyaku train --resume {}", run.display()),
+        // [distributed]
+        n => format!(
+            "mpirun -np {n} honyaku train --distributed mpi --resume {}",
+            run.display()
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use crate::checkpoint::{
     load_module, load_optimizer, module_bytes, optimizer_bytes, save_module, write_atomic_all,
 };
 use crate::clip::clip_global_norm;
-use crate::distributed;
 use crate::cmd_average::{prune_step_checkpoints, step_checkpoint};
+use crate::distributed;
 use crate::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
 use crate::parallel::DataParallel;
 use crate::resume::{DivergenceGuard, GuardDecision, TrainState, interrupted, optim_checkpoint};

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use honyaku::arch::ModelTask;
 use honyaku::checkpoint::load_module;
@@ -32,8 +32,22 @@ struct Job(Child);
 
 impl Drop for Job {
     fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // mpirun stops its ranks (which run in process groups of their own) on SIGTERM; the
+        // group is killed if it has not ended 10 s later.
         let pgid = self.0.id() as i32;
-        // SAFETY: signals the process group this test started.
+        // SAFETY: signals the process (group) this test started.
+        unsafe { libc::kill(pgid, libc::SIGTERM) };
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(10) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above.
         unsafe { libc::kill(-pgid, libc::SIGKILL) };
         let _ = self.0.wait();
     }
@@ -52,10 +66,16 @@ fn command(program: &str) -> Command {
 /// not bound, so each rank may use both cores as a single process does).
 fn mpirun(n: usize, args: &[String]) -> Command {
     let mut cmd = command("mpirun");
-    cmd.args(["--oversubscribe", "--bind-to", "none", "-np", &n.to_string()])
-        .arg(env!("CARGO_BIN_EXE_honyaku"))
-        .args(["train", "--distributed", "mpi"])
-        .args(args);
+    cmd.args([
+        "--oversubscribe",
+        "--bind-to",
+        "none",
+        "-np",
+        &n.to_string(),
+    ])
+    .arg(env!("CARGO_BIN_EXE_honyaku"))
+    .args(["train", "--distributed", "mpi"])
+    .args(args);
     cmd
 }
 
@@ -83,7 +103,10 @@ fn run(mut cmd: Command, limit: Duration) -> Output {
         if let Some(status) = job.0.try_wait().unwrap() {
             break status;
         }
-        assert!(t0.elapsed() < limit, "the command ran past {limit:?}: {cmd:?}");
+        assert!(
+            t0.elapsed() < limit,
+            "the command ran past {limit:?}: {cmd:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     Output {
@@ -301,16 +324,16 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
         })
         .is_ok_and(|s| s.step >= 5)
     });
-    let pid: i32 = lines
-        .lock()
-        .unwrap()
-        .iter()
-        .find_map(|l| {
+    // mpirun forwards the ranks' output with some delay.
+    let rank1_pid = || {
+        lines.lock().unwrap().iter().find_map(|l| {
             l.strip_prefix("mpi: rank 1 of 2, pid ")
                 .and_then(|r| r.split_whitespace().next())
-                .and_then(|p| p.parse().ok())
+                .and_then(|p| p.parse::<i32>().ok())
         })
-        .expect("rank 1 said its pid");
+    };
+    wait_until("rank 1 to say its pid", limit, || rank1_pid().is_some());
+    let pid = rank1_pid().unwrap();
     // SAFETY: kills rank 1 of the job this test started.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     let t0 = Instant::now();
@@ -318,7 +341,10 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
         if let Some(s) = job.0.try_wait().unwrap() {
             break s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(60), "the job outlived its rank 1");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the job outlived its rank 1"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let ended = t0.elapsed();
@@ -337,7 +363,7 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
     assert!(
         stderr.contains(&format!(
             "rank 0: the last checkpoint, step {} in {}, is intact; continue with: mpirun -np 2 \
-             honyaku train --resume",
+             honyaku train --distributed mpi --resume",
             state.step,
             run_dir.display()
         )),
@@ -368,4 +394,60 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
     );
     let resumed = TrainState::load(&RunDir { root: run_dir }).unwrap();
     assert_eq!(resumed.step.to_string(), target);
+}
+
+#[test]
+fn ctrl_c_on_mpirun_stops_every_rank_at_one_step_saved_by_rank_0() {
+    let dir = tempdir().unwrap();
+    let (corpus, run_dir) = (dir.path().join("corpus"), dir.path().join("run"));
+    synth(&corpus, "copy", "300");
+    let child = mpirun(
+        2,
+        &train_args(&corpus, &run_dir, &["--max-steps", "1000000"]),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut job = Job(child);
+    let lines = collect_lines(job.0.stderr.take().unwrap());
+    let limit = Duration::from_secs(120);
+    wait_until("the first update", limit, || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("mpi: summing"))
+    });
+    // What Ctrl-C in the terminal does: SIGINT to mpirun, which sends SIGTERM to every rank.
+    // SAFETY: signals the mpirun this test started.
+    assert_eq!(unsafe { libc::kill(job.0.id() as i32, libc::SIGINT) }, 0);
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = job.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the job did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let stderr = lines.lock().unwrap().join("\n");
+    assert!(!status.success(), "{stderr}");
+    let state = TrainState::load(&RunDir {
+        root: run_dir.clone(),
+    })
+    .unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "interrupted at step {}; resume with: mpirun -np 2 honyaku train --distributed mpi \
+             --resume {}",
+            state.step,
+            run_dir.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!run_dir.join("summary.json").exists());
 }

@@ -14,7 +14,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
 
-use super::{CollectiveError, Collectives, comm, grad_bytes_per_update, set_grad_bytes};
+use super::{CollectiveError, Collectives, comm, grad_bytes_per_update, say, set_grad_bytes};
 use crate::train::StepStats;
 
 /// Floats per bucket (16 MiB): large enough that the per-message latency is small next to the
@@ -72,8 +72,10 @@ impl ModuleVisitor for Unflatten<'_> {
         if self.present[self.index] > 0.0 {
             let values = self.values[self.offset..self.offset + n].to_vec();
             let device = t.device().without_autodiff();
-            self.grads
-                .register::<D>(param.id, Tensor::from_data(TensorData::new(values, shape), &device));
+            self.grads.register::<D>(
+                param.id,
+                Tensor::from_data(TensorData::new(values, shape), &device),
+            );
         }
         self.offset += n;
         self.index += 1;
@@ -121,14 +123,14 @@ pub fn all_reduce_grads<M: Module>(
     comm.sum_f64(&mut small, "the loss sums")?;
     let exchange = sum_in_buckets(&*comm, &mut values, BUCKET_FLOATS)?;
     if comm.rank() == 0 && grad_bytes_per_update() == 0 {
-        eprintln!(
+        say(&format!(
             "mpi: summing {} bytes of gradients ({} values in {} buckets) per update across {} \
              ranks",
             exchange.bytes,
             values.len(),
             exchange.buckets,
             comm.size()
-        );
+        ));
     }
     set_grad_bytes(exchange.bytes);
     let mut back = Unflatten {
@@ -244,7 +246,10 @@ mod tests {
 
         fn run<M: honyaku_core::Seq2Seq>(self, model: M) -> (usize, usize) {
             all_reduce_grads(&model, GradientsParams::new(), StepStats::default()).unwrap();
-            (crate::distributed::grad_bytes_per_update(), Module::num_params(&model))
+            (
+                crate::distributed::grad_bytes_per_update(),
+                Module::num_params(&model),
+            )
         }
     }
 
@@ -269,8 +274,13 @@ mod tests {
         let results = on_ranks(2, |rank| {
             let comm = comm().unwrap();
             let mut v = vec![1.0f32; 3 + rank];
-            comm.sum_f32(&mut v, "the gradients").unwrap_err().to_string()
+            comm.sum_f32(&mut v, "the gradients")
+                .unwrap_err()
+                .to_string()
         });
-        assert_eq!(results[0], "rank 1 sent 4 values to `the gradients`, rank 0 sent 3");
+        assert_eq!(
+            results[0],
+            "rank 1 sent 4 values to `the gradients`, rank 0 sent 3"
+        );
     }
 }

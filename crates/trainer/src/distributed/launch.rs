@@ -17,7 +17,7 @@ use honyaku_data::corpus::CorpusSource;
 use honyaku_data::tokenizer::Tokenizers;
 use serde::{Deserialize, Serialize};
 
-use super::{Distributed, comm, set_run_root, uninstall};
+use super::{Distributed, comm, say, set_run_root, uninstall};
 use crate::cli::TrainArgs;
 use crate::resume::{TrainInputs, TrainState, install_interrupt_handler};
 use crate::run::{RunConfig, RunDir};
@@ -48,11 +48,11 @@ fn run_mpi(args: TrainArgs) -> Result<()> {
 
     let comm = super::mpi::MpiComm::init()?;
     let (rank, size) = (comm.rank(), comm.size());
-    eprintln!(
+    say(&format!(
         "mpi: rank {rank} of {size}, pid {} on {}",
         std::process::id(),
         comm.host()
-    );
+    ));
     // The only owner from here: `finalize` drops it, which leaves the job (MPI_Finalize).
     super::install(std::rc::Rc::new(comm));
     let result = if rank == 0 {
@@ -66,8 +66,8 @@ fn run_mpi(args: TrainArgs) -> Result<()> {
             Ok(())
         }
         Err(e) if size > 1 => {
-            eprintln!("error: rank {rank}: {e:#}");
-            eprintln!("rank {rank}: aborting every rank of the job");
+            say(&format!("error: rank {rank}: {e:#}"));
+            say(&format!("rank {rank}: aborting every rank of the job"));
             super::mpi::abort(1)
         }
         Err(e) => {
@@ -117,12 +117,12 @@ pub fn lead(config: &RunConfig, job: &TrainJob<'_>) -> Result<()> {
     };
     comm.broadcast(serde_json::to_vec(&bundle)?, "the run configuration")?;
     let per_update = config.train.accum.max(1) * config.train.devices.max(1) * comm.size();
-    eprintln!(
+    say(&format!(
         "mpi: {} ranks, {per_update} batches per update ({} per rank); rank 0 writes {}",
         comm.size(),
         per_update / comm.size(),
         job.run.root.display()
-    );
+    ));
     Ok(())
 }
 
@@ -131,7 +131,11 @@ fn tokenizer_files(root: &Path) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))? {
         let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if name.starts_with("tokenizer") && name.ends_with(".json") {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -223,8 +227,7 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(rank: usize) -> Result<Self> {
-        let dir =
-            std::env::temp_dir().join(format!("honyaku-rank{rank}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("honyaku-rank{rank}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Self(dir))
     }
@@ -244,14 +247,8 @@ mod tests {
     #[cfg(not(feature = "mpi"))]
     fn a_build_without_mpi_refuses_with_how_to_build_it() {
         use clap::Parser;
-        let cli = crate::cli::Cli::parse_from([
-            "honyaku",
-            "train",
-            "--distributed",
-            "mpi",
-            "--out",
-            "x",
-        ]);
+        let cli =
+            crate::cli::Cli::parse_from(["honyaku", "train", "--distributed", "mpi", "--out", "x"]);
         let crate::cli::Command::Train(args) = cli.command else {
             panic!("not train");
         };

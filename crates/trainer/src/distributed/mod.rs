@@ -158,6 +158,13 @@ fn set_grad_bytes(bytes: usize) {
     });
 }
 
+/// Writes `line` and a newline to stderr in one write, so that the lines of several ranks,
+/// which `mpirun` forwards into one stream, do not interleave.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
 /// [distributed] This rank's share of an update's `group` of batches: contiguous, disjoint
 /// slices, rank 0 first, the first `len % size` ranks one batch more (a short last group of an
 /// epoch may leave a rank none). Every rank reads the same seeded batch order.
@@ -273,9 +280,12 @@ pub fn agree_on_validation(stop: bool, lr_scale: &mut f64) -> Result<bool> {
     bytes.push(u8::from(stop));
     bytes.extend_from_slice(&lr_scale.to_le_bytes());
     let got = comm.broadcast(bytes, "the validation outcome")?;
-    let (flag, scale) = got.split_first().filter(|(_, s)| s.len() == 8).ok_or_else(|| {
-        anyhow::anyhow!("rank 0 sent a validation outcome of {} bytes", got.len())
-    })?;
+    let (flag, scale) = got
+        .split_first()
+        .filter(|(_, s)| s.len() == 8)
+        .ok_or_else(|| {
+            anyhow::anyhow!("rank 0 sent a validation outcome of {} bytes", got.len())
+        })?;
     *lr_scale = f64::from_le_bytes(scale.try_into().expect("8 bytes"));
     Ok(*flag != 0)
 }

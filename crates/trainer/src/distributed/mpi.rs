@@ -21,7 +21,7 @@ use mpi::request::{Request, Scope, scope};
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-use super::{CollectiveError, Collectives, run_root};
+use super::{CollectiveError, Collectives, run_root, say};
 use crate::resume::{TrainState, interrupted, resume_hint};
 use crate::run::RunDir;
 
@@ -50,8 +50,7 @@ pub struct MpiComm {
 impl MpiComm {
     /// Joins the job `mpirun` started (a process started alone is a job of one rank).
     pub fn init() -> Result<Self> {
-        let Some((universe, _level)) =
-            mpi::initialize_with_threading(mpi::Threading::Funneled)
+        let Some((universe, _level)) = mpi::initialize_with_threading(mpi::Threading::Funneled)
         else {
             bail!("MPI was initialised already in this process");
         };
@@ -61,7 +60,9 @@ impl MpiComm {
                 v.parse::<f64>()
                     .ok()
                     .filter(|s| *s > 0.0)
-                    .with_context(|| format!("HONYAKU_MPI_TIMEOUT={v} is not a positive number of seconds"))?,
+                    .with_context(|| {
+                        format!("HONYAKU_MPI_TIMEOUT={v} is not a positive number of seconds")
+                    })?,
             )),
             Err(_) => None,
         };
@@ -105,12 +106,12 @@ impl MpiComm {
             if let Some(limit) = self.timeout
                 && start.elapsed() > limit
             {
-                eprintln!(
+                say(&format!(
                     "rank {}: no answer from the other ranks for {:.0} s while waiting for {what} \
                      (HONYAKU_MPI_TIMEOUT); aborting the job",
                     self.rank,
                     limit.as_secs_f64()
-                );
+                ));
                 self.say_where_to_resume();
                 abort(1);
             }
@@ -124,11 +125,11 @@ impl MpiComm {
     }
 
     fn say_interrupted(&self, what: &str) {
-        eprintln!(
+        say(&format!(
             "rank {}: interrupted while waiting for the other ranks ({what}): the job is being \
              stopped (Ctrl-C, SIGTERM), or a rank was lost",
             self.rank
-        );
+        ));
         self.say_where_to_resume();
     }
 
@@ -143,13 +144,11 @@ impl MpiComm {
         let step = TrainState::load(&RunDir { root: root.clone() })
             .map(|s| s.step.to_string())
             .unwrap_or_else(|_| "?".into());
-        eprintln!(
-            "rank 0: the last checkpoint, step {step} in {}, is intact; continue with: mpirun \
-             -np {} {} --distributed mpi",
+        say(&format!(
+            "rank 0: the last checkpoint, step {step} in {}, is intact; continue with: {}",
             root.display(),
-            self.size,
             resume_hint(&root)
-        );
+        ));
     }
 
     /// Every rank's `send` (all the same length), rank after rank.
@@ -197,7 +196,9 @@ impl Collectives for MpiComm {
         // recv[r·chunk..]: rank r's values of this rank's chunk.
         let mut recv = vec![0.0f32; chunk * n];
         scope(|s| {
-            let req = self.world.immediate_all_to_all_into(s, &send[..], &mut recv[..]);
+            let req = self
+                .world
+                .immediate_all_to_all_into(s, &send[..], &mut recv[..]);
             self.wait(req, what);
         });
         let mut mine = recv[..chunk].to_vec();
