@@ -14,7 +14,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
 
-use super::{CollectiveError, Collectives, comm, grad_bytes_per_update, say, set_grad_bytes};
+use super::{CollectiveError, Collectives, comm, grad_bytes_per_update, record_exchange, say};
 use crate::train::StepStats;
 
 /// Floats per bucket (16 MiB): large enough that the per-message latency is small next to the
@@ -109,6 +109,7 @@ pub fn all_reduce_grads<M: Module>(
     let Some(comm) = comm() else {
         return Ok((grads, stats));
     };
+    let t0 = std::time::Instant::now();
     let mut flat = Flatten {
         grads: &grads,
         values: Vec::new(),
@@ -132,7 +133,7 @@ pub fn all_reduce_grads<M: Module>(
             comm.size()
         ));
     }
-    set_grad_bytes(exchange.bytes);
+    record_exchange(exchange.bytes, t0.elapsed().as_secs_f64());
     let mut back = Unflatten {
         values: &values,
         present: &small[3..],

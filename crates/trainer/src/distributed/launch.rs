@@ -81,6 +81,17 @@ fn run_mpi(args: TrainArgs) -> Result<()> {
 /// (rank 0 may still be saving), then leaves the job (MPI_Finalize).
 pub fn finalize() {
     if let Some(comm) = comm() {
+        let time = super::exchange_time();
+        if comm.rank() == 0 && time.count > 0 {
+            say(&format!(
+                "mpi: {} gradient exchanges of {} bytes took {:.2} s, {:.1} ms each (waiting for \
+                 the other ranks included)",
+                time.count,
+                super::grad_bytes_per_update(),
+                time.seconds,
+                1000.0 * time.seconds / time.count as f64
+            ));
+        }
         // An error here means the job is gone already; there is nothing left to wait for.
         let _ = comm.barrier("the end of training");
     }

@@ -88,6 +88,17 @@ struct Installed {
     run_root: Option<PathBuf>,
     /// Bytes of gradients summed per update (the last update's), for the report.
     grad_bytes: usize,
+    /// Gradient exchanges made and the seconds they took (waiting for slower ranks included).
+    exchanges: ExchangeTime,
+}
+
+/// The time the gradient exchanges of a job took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ExchangeTime {
+    /// Exchanges (updates).
+    pub count: usize,
+    /// Seconds in them, waiting for the other ranks included.
+    pub seconds: f64,
 }
 
 thread_local! {
@@ -101,6 +112,7 @@ pub fn install(comm: Rc<dyn Collectives>) {
             comm,
             run_root: None,
             grad_bytes: 0,
+            exchanges: ExchangeTime::default(),
         })
     });
 }
@@ -150,10 +162,22 @@ pub fn grad_bytes_per_update() -> usize {
     INSTALLED.with(|i| i.borrow().as_ref().map_or(0, |i| i.grad_bytes))
 }
 
-fn set_grad_bytes(bytes: usize) {
+/// The gradient exchanges of this job so far.
+pub fn exchange_time() -> ExchangeTime {
+    INSTALLED.with(|i| {
+        i.borrow()
+            .as_ref()
+            .map_or_else(ExchangeTime::default, |i| i.exchanges)
+    })
+}
+
+/// Records an exchange of `bytes` that took `seconds`.
+fn record_exchange(bytes: usize, seconds: f64) {
     INSTALLED.with(|i| {
         if let Some(i) = i.borrow_mut().as_mut() {
             i.grad_bytes = bytes;
+            i.exchanges.count += 1;
+            i.exchanges.seconds += seconds;
         }
     });
 }
