@@ -33,6 +33,7 @@ if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null \
 fi
 
 cargo fmt --all -- --check
+if command -v python3 >/dev/null; then python3 scripts/module_cycles.py crates/*/src; fi
 cargo test --release --workspace --locked "$@"
 # The trainer built with MPI: mpirun -np 2 on this machine (root is allowed in the tests).
 cargo test --release -p honyaku --features mpi --locked --test mpi

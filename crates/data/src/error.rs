@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::clean::CleanReport;
+use crate::report::CleanReport;
 
 /// Everything that can go wrong while reading, cleaning, tokenizing or batching a corpus.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,8 @@ pub mod batcher;
 pub mod clean;
 pub mod corpus;
 pub mod error;
+pub mod prepare;
+pub mod report;
 pub mod special;
 pub mod synth;
 pub mod tensors;

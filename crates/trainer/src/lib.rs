@@ -1,31 +1,22 @@
-//! The `honyaku` command-line tool as a library: CLI commands, run directories, the training
-//! loop and translation, generic over the architectures in [`arch::ModelConfig`].
+//! The `honyaku` command-line tool as a library, in layers (each uses only the ones below it):
+//!
+//! - [`commands`]: one thin file per subcommand, owning its arguments, and the one dispatch;
+//! - services: [`compare`] (and [`corpus`]), [`bench`], [`report`], [`training`],
+//!   [`inference`];
+//! - foundations: [`run`] (the run directory: paths, `config.json`, checkpoints, atomic
+//!   writes), [`arch`] (the architecture registry), [`plots`], [`backend`], [`output`],
+//!   [`values`].
 
 pub mod arch;
 pub mod backend;
 pub mod bench;
-pub mod checkpoint;
-pub mod cli;
-pub mod clip;
-pub mod cmd_attention;
-pub mod cmd_average;
-pub mod cmd_bench;
-pub mod cmd_compare;
-pub mod cmd_demo;
-pub mod cmd_evaluate;
-pub mod cmd_synth;
-pub mod cmd_train;
-pub mod cmd_translate;
-pub mod distributed;
-pub mod metrics;
+pub mod commands;
+pub mod compare;
+pub mod corpus;
+pub mod inference;
 pub mod output;
-pub mod parallel;
 pub mod plots;
 pub mod report;
-pub mod resume;
 pub mod run;
-pub mod schedule;
-pub mod scoring;
-pub mod train;
-pub mod translate;
-pub mod validation;
+pub mod training;
+pub mod values;

@@ -3,25 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use honyaku::{
-    cli, cmd_attention, cmd_compare, cmd_demo, cmd_evaluate, cmd_synth, cmd_train, cmd_translate,
-};
+use honyaku::commands::Cli;
 
 fn main() -> ExitCode {
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };
-    let cli = cli::Cli::parse();
-    let result = match cli.command {
-        cli::Command::Synth(args) => cmd_synth::run(args),
-        cli::Command::Train(args) => cmd_train::run(args),
-        cli::Command::Average(args) => honyaku::cmd_average::run(args),
-        cli::Command::Translate(args) => cmd_translate::run(args),
-        cli::Command::Evaluate(args) => cmd_evaluate::run(args),
-        cli::Command::Compare(args) => cmd_compare::run(args),
-        cli::Command::Attention(args) => cmd_attention::run(args),
-        cli::Command::Demo(args) => cmd_demo::run(args),
-        cli::Command::Bench(args) => honyaku::cmd_bench::run(args),
-    };
+    let result = Cli::parse().command.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -12,13 +12,14 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use honyaku::arch::ModelConfig;
 use honyaku::backend::Backend;
-use honyaku::checkpoint::load_module;
-use honyaku::clip::clip_global_norm;
-use honyaku::parallel::DataParallel;
-use honyaku::resume::{DivergenceGuard, GuardDecision, TrainState};
+use honyaku::run::checkpoint::load_module;
 use honyaku::run::{OptimizerKind, RunDir, TrainConfig};
-use honyaku::train::{
-    StepStats, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
+use honyaku::training::clip::clip_global_norm;
+use honyaku::training::guard::{DivergenceGuard, GuardDecision};
+use honyaku::training::parallel::DataParallel;
+use honyaku::training::resume::TrainState;
+use honyaku::training::{
+    Gradients, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
     optimizer_for,
 };
 use honyaku_core::search::to_host_floats;
@@ -571,11 +572,8 @@ fn halves_and_whole() -> ([HostBatch; 2], [HostBatch; 1]) {
 
 /// Asserts that two (gradients, loss sums) of one update agree, and so do the Adam updates
 /// they give.
-fn assert_same_update(
-    model: &honyaku_lstm::LstmSeq2Seq,
-    (g1, s1): (GradientsParams, StepStats),
-    (g2, s2): (GradientsParams, StepStats),
-) {
+fn assert_same_update(model: &honyaku_lstm::LstmSeq2Seq, one: Gradients, other: Gradients) {
+    let (g1, s1, g2, s2) = (one.grads, one.stats, other.grads, other.stats);
     assert_eq!(s1.tokens, s2.tokens);
     assert!((s1.loss() - s2.loss()).abs() < 1e-5, "{s1:?} vs {s2:?}");
     let mut r2 = ReadGrads(&g2, Vec::new());
@@ -667,11 +665,13 @@ fn averaging_two_checkpoints_gives_the_elementwise_mean() {
     device.seed(2);
     let b = model_config(0.0).init_on(&device);
     let (pa, pb) = (dir.path().join("step-1.bpk"), dir.path().join("step-2.bpk"));
-    honyaku::checkpoint::save_module(&a, &pa).unwrap();
-    honyaku::checkpoint::save_module(&b, &pb).unwrap();
-    let avg =
-        honyaku::cmd_average::average_checkpoints(model_config(0.0).init_on(&device), &[pa, pb])
-            .unwrap();
+    honyaku::run::checkpoint::save_module(&a, &pa).unwrap();
+    honyaku::run::checkpoint::save_module(&b, &pb).unwrap();
+    let avg = honyaku::training::average::average_checkpoints(
+        model_config(0.0).init_on(&device),
+        &[pa, pb],
+    )
+    .unwrap();
     let (va, vb, vm) = (params(&a), params(&b), params(&avg));
     assert!(max_diff(&va, &vb) > 1e-3, "the two models should differ");
     let mean: Vec<Vec<f32>> = va
@@ -721,10 +721,10 @@ fn training_keeps_the_newest_step_checkpoints_and_average_uses_them() {
             },
         )
         .unwrap();
-    let steps: Vec<usize> = honyaku::cmd_average::step_checkpoints(&run)
+    let steps: Vec<usize> = honyaku::run::steps::step_checkpoints(&run)
         .unwrap()
         .into_iter()
-        .map(|(s, _)| s)
+        .map(|c| c.step)
         .collect();
     // Saves at steps 2, 4, 6, 8 (save_every), at epoch ends, and at the end (9).
     assert_eq!(steps.len(), 3, "{steps:?}");
@@ -749,7 +749,7 @@ fn training_keeps_the_newest_step_checkpoints_and_average_uses_them() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(honyaku::cmd_average::averaged_checkpoint(&run).is_file());
+    assert!(honyaku::run::steps::averaged_checkpoint(&run).is_file());
 }
 
 #[test]

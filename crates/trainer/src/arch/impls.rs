@@ -1,0 +1,93 @@
+//! [`ArchConfig`] for each architecture's configuration: delegation to the model crates.
+
+use burn::prelude::*;
+use honyaku_attention::{AttentionSeq2Seq, AttentionSeq2SeqConfig};
+use honyaku_core::Preset;
+use honyaku_lstm::{LstmSeq2Seq, LstmSeq2SeqConfig};
+use honyaku_transformer::{Transformer, TransformerConfig};
+
+use super::spec::ArchConfig;
+
+impl ArchConfig for LstmSeq2SeqConfig {
+    type Model = LstmSeq2Seq;
+
+    fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self::preset(preset, src_vocab, tgt_vocab)
+    }
+
+    fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self {
+            src_vocab,
+            tgt_vocab,
+            ..self
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        Self::validate(self)
+    }
+
+    fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        Self::forward_flops(self, src_len, tgt_len)
+    }
+
+    fn init(&self, device: &Device) -> LstmSeq2Seq {
+        Self::init(self, device)
+    }
+}
+
+impl ArchConfig for AttentionSeq2SeqConfig {
+    type Model = AttentionSeq2Seq;
+
+    fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self::preset(preset, src_vocab, tgt_vocab)
+    }
+
+    fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self {
+            src_vocab,
+            tgt_vocab,
+            ..self
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        Self::validate(self)
+    }
+
+    fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        Self::forward_flops(self, src_len, tgt_len)
+    }
+
+    fn init(&self, device: &Device) -> AttentionSeq2Seq {
+        Self::init(self, device)
+    }
+}
+
+impl ArchConfig for TransformerConfig {
+    type Model = Transformer;
+
+    fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self::preset(preset, src_vocab, tgt_vocab)
+    }
+
+    fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
+        Self {
+            src_vocab,
+            tgt_vocab,
+            ..self
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        Self::validate(self)
+    }
+
+    fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
+        Self::forward_flops(self, src_len, tgt_len)
+    }
+
+    fn init(&self, device: &Device) -> Transformer {
+        Self::init(self, device)
+    }
+}

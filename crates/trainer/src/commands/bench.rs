@@ -1,0 +1,84 @@
+//! `honyaku bench`: training and decoding throughput of one architecture on one backend, or
+//! the backend's matmul rate, printed as one JSON object. See [`crate::bench`] for what is
+//! counted.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use honyaku_core::Preset;
+use serde_json::json;
+
+use crate::arch::Arch;
+use crate::backend::Backend;
+use crate::bench::{BenchShape, bench_model, matmul_rate};
+use crate::values::parse_preset;
+
+/// Arguments of `honyaku bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Architecture.
+    #[arg(long, value_enum, default_value_t = Arch::Lstm)]
+    pub arch: Arch,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Model size: tiny, small or base (the same configurations as `train`).
+    #[arg(long, value_parser = parse_preset, default_value = "small")]
+    pub preset: Preset,
+    /// Sentences per batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Source columns (EOS included).
+    #[arg(long, default_value_t = 16)]
+    pub src_len: usize,
+    /// Target columns (BOS/EOS included).
+    #[arg(long, default_value_t = 16)]
+    pub tgt_len: usize,
+    /// Vocabulary size of both sides.
+    #[arg(long, default_value_t = 8000)]
+    pub vocab: usize,
+    /// Timed training updates.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Untimed training updates before them.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: usize,
+    /// Greedy and beam decoding steps.
+    #[arg(long, default_value_t = 32)]
+    pub decode_len: usize,
+    /// Beam size of the beam-search measurement.
+    #[arg(long, default_value_t = 5)]
+    pub beam: usize,
+    /// Seed of the model, the data and dropout.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Only measure the 1024×1024×1024 f32 matmul rate of the backend.
+    #[arg(long)]
+    pub matmul: bool,
+}
+
+/// Runs the benchmark and prints its JSON to stdout.
+pub fn run(args: BenchArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    if args.matmul {
+        let matmul = matmul_rate(&device, 1024, 20);
+        let out = json!({ "backend": args.backend.to_string(), "matmul": matmul });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if args.batch == 0 || args.src_len < 2 || args.tgt_len < 2 || args.vocab < 5 {
+        bail!("bench needs --batch ≥ 1, --src-len ≥ 2, --tgt-len ≥ 2 and --vocab ≥ 5");
+    }
+    let shape = BenchShape {
+        batch: args.batch,
+        src_len: args.src_len,
+        tgt_len: args.tgt_len,
+        vocab: args.vocab,
+        steps: args.steps.max(1),
+        warmup: args.warmup,
+        decode_len: args.decode_len,
+        beam: args.beam.max(1),
+    };
+    let report = bench_model(args.arch, args.preset, args.backend, shape, args.seed)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
