@@ -36,4 +36,6 @@ cargo fmt --all -- --check
 if command -v python3 >/dev/null; then python3 scripts/module_cycles.py crates/*/src; fi
 cargo test --release --workspace --locked "$@"
 # The trainer built with MPI: mpirun -np 2 on this machine (root is allowed in the tests).
-cargo test --release -p honyaku --features mpi --locked --test mpi
+# `--workspace` with the feature named by package, so that the dependencies keep the features
+# of the workspace build and are not compiled again.
+cargo test --release --workspace --features honyaku/mpi --locked --test mpi

@@ -244,8 +244,9 @@ impl ModelTask for TrainJob<'_> {
         self.save_state(&model, &optim, &p, start)?;
         bar.finish_and_clear();
         // [distributed] Plots are rank 0's.
-        if !distributed::is_leader() {
-        } else if let Err(e) = learning_curves(self.run) {
+        if distributed::is_leader()
+            && let Err(e) = learning_curves(self.run)
+        {
             eprintln!("warning: could not draw the learning curves: {e:#}");
         }
         let summary = TrainSummary {
