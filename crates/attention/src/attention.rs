@@ -11,6 +11,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ScoringError;
+
 /// Score given to padded source positions before the softmax. Finite (rather than `-inf`) so
 /// that a fully padded row gives uniform weights instead of NaN; `exp` of it underflows to
 /// exactly 0 next to any real position.
@@ -80,16 +82,15 @@ pub struct AttentionConfig {
 
 impl AttentionConfig {
     /// Checks that the sizes fit the scoring function.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ScoringError> {
         if self.kind == AttentionKind::LuongDot && self.d_query != self.d_key {
-            return Err(format!(
-                "luong-dot attention needs the decoder size ({}) to equal the encoder output size \
-                 ({}); use luong-general or bahdanau otherwise",
-                self.d_query, self.d_key
-            ));
+            return Err(ScoringError::DotSizes {
+                d_query: self.d_query,
+                d_key: self.d_key,
+            });
         }
         if self.kind == AttentionKind::Bahdanau && self.d_attention == 0 {
-            return Err("bahdanau attention needs d_attention of at least 1".into());
+            return Err(ScoringError::NoAttentionSize);
         }
         Ok(())
     }
@@ -108,20 +109,26 @@ impl AttentionConfig {
                 .with_bias(false)
                 .init(device)
         };
-        let (key, query, score) = match self.kind {
-            AttentionKind::Bahdanau => (
-                Some(no_bias(self.d_key, self.d_attention)),
-                Some(LinearConfig::new(self.d_query, self.d_attention).init(device)),
-                Some(no_bias(self.d_attention, 1)),
-            ),
-            AttentionKind::LuongDot => (None, None, None),
-            AttentionKind::LuongGeneral => (Some(no_bias(self.d_key, self.d_query)), None, None),
-        };
-        Attention {
-            kind: self.kind,
-            key,
-            query,
-            score,
+        let kind = self.kind;
+        match kind {
+            AttentionKind::Bahdanau => Attention {
+                kind,
+                key: Some(no_bias(self.d_key, self.d_attention)),
+                query: Some(LinearConfig::new(self.d_query, self.d_attention).init(device)),
+                score: Some(no_bias(self.d_attention, 1)),
+            },
+            AttentionKind::LuongDot => Attention {
+                kind,
+                key: None,
+                query: None,
+                score: None,
+            },
+            AttentionKind::LuongGeneral => Attention {
+                kind,
+                key: Some(no_bias(self.d_key, self.d_query)),
+                query: None,
+                score: None,
+            },
         }
     }
 }
@@ -167,19 +174,30 @@ impl Attention {
         }
     }
 
-    /// Scores `query: [batch, d_query]` against `keys` and returns the context vector
-    /// `[batch, d_value]` (the weighted sum of `values: [batch, src_len, d_value]`) and the
-    /// weights `[batch, src_len]`, exactly 0 where `src_pad` is `true`.
+    /// Scores `query: [batch, d_query]` against `keys` and averages `values: [batch, src_len,
+    /// d_value]` with the weights, exactly 0 where `src_pad` is `true`.
     pub fn attend(
         &self,
         keys: Tensor<3>,
         values: Tensor<3>,
         src_pad: Tensor<2, Bool>,
         query: Tensor<2>,
-    ) -> (Tensor<2>, Tensor<2>) {
+    ) -> Attended {
         let weights = masked_softmax(self.scores(keys, query), src_pad);
-        (context(weights.clone(), values), weights)
+        Attended {
+            context: context(weights.clone(), values),
+            weights,
+        }
     }
+}
+
+/// What [`Attention::attend`] returns.
+#[derive(Debug, Clone)]
+pub struct Attended {
+    /// The context vector `[batch, d_value]`: the weighted sum of the values.
+    pub context: Tensor<2>,
+    /// The weights `[batch, src_len]`, exactly 0 at padded source positions.
+    pub weights: Tensor<2>,
 }
 
 /// Softmax over the last dimension of `scores: [batch, src_len]` with the positions where
@@ -253,9 +271,9 @@ mod tests {
         for kind in AttentionKind::ALL {
             let attention = AttentionConfig::new(kind, 6, 6, 5).init(&device);
             let keys = attention.keys(values.clone());
-            let (ctx, weights) = attention.attend(keys, values.clone(), pad.clone(), query.clone());
-            assert_eq!(ctx.dims(), [2, 6], "{kind}");
-            assert_eq!(weights.dims(), [2, 4], "{kind}");
+            let attended = attention.attend(keys, values.clone(), pad.clone(), query.clone());
+            assert_eq!(attended.context.dims(), [2, 6], "{kind}");
+            assert_eq!(attended.weights.dims(), [2, 4], "{kind}");
         }
     }
 

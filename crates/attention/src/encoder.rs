@@ -67,6 +67,15 @@ pub struct BiFinal {
     pub bwd: LstmState,
 }
 
+/// What [`BiLstmEncoder::forward`] returns.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The top layer's outputs `[batch, len, 2 * d_hidden]`, forward features first.
+    pub states: Tensor<3>,
+    /// Each layer's final states, bottom first.
+    pub finals: Vec<BiFinal>,
+}
+
 /// A stack of bidirectional LSTM layers.
 #[derive(Module, Debug)]
 pub struct BiLstmEncoder {
@@ -78,9 +87,8 @@ pub struct BiLstmEncoder {
 
 impl BiLstmEncoder {
     /// Encodes `x: [batch, len, d_input]` with `keep: [batch, len]` (1 at real, 0 at padded
-    /// positions). Returns the top layer's outputs `[batch, len, 2 * d_hidden]` (forward
-    /// features first) and each layer's final states, bottom first.
-    pub fn forward(&self, x: Tensor<3>, keep: Tensor<2>) -> (Tensor<3>, Vec<BiFinal>) {
+    /// positions).
+    pub fn forward(&self, x: Tensor<3>, keep: Tensor<2>) -> Encoded {
         let [batch, _, _] = x.dims();
         let device = x.device();
         let last = self.layers.len() - 1;
@@ -98,7 +106,7 @@ impl BiLstmEncoder {
             };
             finals.push(BiFinal { fwd, bwd });
         }
-        (x, finals)
+        Encoded { states: x, finals }
     }
 
     /// Size of the outputs: twice the per-direction hidden size.
@@ -111,22 +119,23 @@ impl BiLstmEncoder {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
-    use honyaku_core::testing::max_abs_diff;
+    use honyaku_conformance::max_abs_diff;
 
     #[test]
     fn padding_never_changes_real_outputs_or_final_states() {
         let device = Device::flex();
         let encoder = BiLstmEncoderConfig::new(3, 4, 2).init(&device);
         let x = Tensor::<3>::random([1, 3, 3], Distribution::Normal(0.0, 1.0), &device);
-        let (alone, alone_finals) = encoder.forward(x.clone(), Tensor::ones([1, 3], &device));
+        let alone = encoder.forward(x.clone(), Tensor::ones([1, 3], &device));
         // The same sentence followed by two padded positions holding arbitrary inputs.
         let junk = Tensor::<3>::random([1, 2, 3], Distribution::Normal(0.0, 5.0), &device);
         let padded = Tensor::cat(vec![x, junk], 1);
         let keep = Tensor::<2>::from_data([[1.0, 1.0, 1.0, 0.0, 0.0]], &device);
-        let (out, finals) = encoder.forward(padded, keep);
-        assert_eq!(out.dims(), [1, 5, 8]);
-        assert!(max_abs_diff(out.slice(s![.., 0..3, ..]), alone) < 1e-6);
-        for (a, b) in finals.into_iter().zip(alone_finals) {
+        let padded = encoder.forward(padded, keep);
+        assert_eq!(padded.states.dims(), [1, 5, 8]);
+        let real = padded.states.slice(s![.., 0..3, ..]);
+        assert!(max_abs_diff(real, alone.states) < 1e-6);
+        for (a, b) in padded.finals.into_iter().zip(alone.finals) {
             assert!(max_abs_diff(a.fwd.h, b.fwd.h) < 1e-6);
             assert!(max_abs_diff(a.fwd.c, b.fwd.c) < 1e-6);
             assert!(max_abs_diff(a.bwd.h, b.bwd.h) < 1e-6);

@@ -5,8 +5,10 @@
 
 pub mod attention;
 pub mod encoder;
+pub mod error;
 pub mod model;
 
-pub use attention::{Attention, AttentionConfig, AttentionKind};
-pub use encoder::{BiFinal, BiLstmEncoder, BiLstmEncoderConfig, BiLstmLayer};
+pub use attention::{Attended, Attention, AttentionConfig, AttentionKind};
+pub use encoder::{BiFinal, BiLstmEncoder, BiLstmEncoderConfig, BiLstmLayer, Encoded};
+pub use error::{AttentionConfigError, ScoringError};
 pub use model::{AttentionMemory, AttentionSeq2Seq, AttentionSeq2SeqConfig, AttentionState};

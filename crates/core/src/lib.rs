@@ -22,4 +22,3 @@ pub use search::{Hypothesis, SearchConfig, greedy_search};
 pub mod preset;
 pub mod rnn;
 pub use preset::Preset;
-pub mod testing;

@@ -116,7 +116,7 @@ impl HostBatch {
 
 /// A padded batch of source sentences for translation (no targets).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceBatch {
+pub struct HostSource {
     /// Number of sentences (rows).
     pub batch_size: usize,
     /// Columns: the longest `src + EOS`.
@@ -132,7 +132,7 @@ pub struct SourceBatch {
     pub indices: Vec<usize>,
 }
 
-impl SourceBatch {
+impl HostSource {
     /// Builds a batch of `sentences[i]` for each `i` in `indices` (out-of-range ones skipped).
     pub fn from_indices(sentences: &[Vec<u32>], indices: &[usize]) -> Self {
         let (rows, kept): (Vec<&Vec<u32>>, Vec<usize>) = indices
@@ -154,7 +154,7 @@ impl SourceBatch {
 /// Splits source sentences into padded batches for translation: sorted by length (so each
 /// batch pads little), cut so that `batch_size × src_len <= max_tokens` (at least one sentence
 /// per batch). Every batch records the input positions of its rows.
-pub fn inference_batches(src_ids: &[Vec<u32>], max_tokens: usize) -> Vec<SourceBatch> {
+pub fn inference_batches(src_ids: &[Vec<u32>], max_tokens: usize) -> Vec<HostSource> {
     let mut order: Vec<usize> = (0..src_ids.len()).collect();
     order.sort_by_key(|&i| src_ids[i].len());
     let lengths = order.iter().map(|&i| Lengths {
@@ -163,7 +163,7 @@ pub fn inference_batches(src_ids: &[Vec<u32>], max_tokens: usize) -> Vec<SourceB
     });
     cut_by_budget(lengths, max_tokens)
         .into_iter()
-        .map(|range| SourceBatch::from_indices(src_ids, &order[range]))
+        .map(|range| HostSource::from_indices(src_ids, &order[range]))
         .collect()
 }
 

@@ -300,7 +300,7 @@ mod tests {
     use super::*;
     use flate2::Compression;
     use flate2::write::GzEncoder;
-    use honyaku_core::testing::TempDir;
+    use honyaku_conformance::TempDir;
     use std::io::Write;
 
     fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {

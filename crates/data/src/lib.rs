@@ -1,6 +1,7 @@
 //! Data pipeline: corpus readers, cleaning, subword tokenizers, token-budget batching and the
 //! project's own synthetic corpora.
 
+pub mod atomic;
 pub mod batcher;
 pub mod clean;
 pub mod corpus;
@@ -12,4 +13,5 @@ pub mod synth;
 pub mod tensors;
 pub mod tokenizer;
 
+pub use atomic::{write_atomic, write_atomic_with};
 pub use error::DataError;

@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn prepare_cleans_tokenizes_and_batches_both_sets() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let mut events = Vec::new();
         let data = prepare(&spec(dir.path()), &options(true), &mut |e| {
             events.push(format!("{e:?}"))
@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn loaded_tokenizers_are_not_trained_again_and_sources_can_be_left_out() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let first = prepare(&spec(dir.path()), &options(false), &mut |_| {}).unwrap();
         first.tokenizers.save_dir(dir.path().join("tok")).unwrap();
         let loaded = PrepareOptions {
@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn a_missing_validation_file_is_an_error_naming_it() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let mut spec = spec(dir.path());
         spec.valid = Some(ParallelFiles {
             src: dir.path().join("missing.src"),

@@ -2,16 +2,16 @@
 
 use burn::prelude::Device;
 use honyaku_core::batch::{ids_tensor, mask_tensor};
-use honyaku_core::{SourceBatch as DeviceSource, TranslationBatch};
+use honyaku_core::{SourceBatch, TranslationBatch};
 
-use crate::batcher::{HostBatch, SourceBatch};
+use crate::batcher::{HostBatch, HostSource};
 
 impl HostBatch {
     /// The batch as tensors on `device`.
     pub fn to_batch(&self, device: &Device) -> TranslationBatch {
         let (rows, src_len, tgt_len) = (self.batch_size, self.src_len, self.tgt_len);
         TranslationBatch {
-            source: DeviceSource {
+            source: SourceBatch {
                 src: ids_tensor(self.src.clone(), rows, src_len, device),
                 src_pad: mask_tensor(self.src_pad.clone(), rows, src_len, device),
             },
@@ -22,10 +22,10 @@ impl HostBatch {
     }
 }
 
-impl SourceBatch {
+impl HostSource {
     /// The source sentences as tensors on `device`.
-    pub fn to_source(&self, device: &Device) -> DeviceSource {
-        DeviceSource {
+    pub fn to_source(&self, device: &Device) -> SourceBatch {
+        SourceBatch {
             src: ids_tensor(self.src.clone(), self.batch_size, self.src_len, device),
             src_pad: mask_tensor(self.src_pad.clone(), self.batch_size, self.src_len, device),
         }

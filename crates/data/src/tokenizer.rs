@@ -5,7 +5,6 @@
 //! Every tokenizer reserves ids 0..=3 for the special tokens of [`crate::special`].
 
 use std::fs;
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -20,6 +19,7 @@ use tokenizers::normalizers::{Lowercase, NFKC, NormalizerWrapper, Sequence};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{AddedToken, Tokenizer as HfTokenizer};
 
+use crate::atomic::write_atomic;
 use crate::batcher::EncodedPair;
 use crate::corpus::SentencePair;
 use crate::error::DataError;
@@ -157,7 +157,7 @@ impl Tokenizer {
             .inner
             .to_string(true)
             .map_err(|e| DataError::tokenizer_save(path, e))?;
-        write_atomically(path, json.as_bytes())
+        write_atomic(path, json.as_bytes())
             .map_err(|e| DataError::tokenizer_save(path, crate::error::io_reason(&e)))
     }
 
@@ -446,31 +446,6 @@ fn check_special_ids(tokenizer: &HfTokenizer) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `bytes` to a temporary sibling of `path`, syncs it, and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    let tmp = temp_sibling(path);
-    let written = fs::File::create(&tmp).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| fs::rename(&tmp, path));
-    if renamed.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    renamed
-}
-
-fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
 fn remove_stale(paths: &[PathBuf]) -> Result<(), DataError> {
     for path in paths.iter().filter(|p| p.is_file()) {
         fs::remove_file(path)
@@ -651,7 +626,7 @@ mod tests {
 
     #[test]
     fn save_and_load_give_identical_encodings() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         for model in [SubwordModel::Bpe, SubwordModel::Unigram] {
             let tokenizer = train(model, false);
             let path = dir.path().join("nested").join("tok.json");
@@ -673,7 +648,7 @@ mod tests {
     /// tokenizer.json cut off inside its decoder made the library panic ("Helper").
     #[test]
     fn a_file_cut_off_in_the_decoder_is_an_error_not_a_panic() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         let path = dir.path().join("tokenizer.json");
         fs::write(
             &path,
@@ -690,7 +665,7 @@ mod tests {
     /// library panic with an integer underflow ("range end index 18446744073709551611").
     #[test]
     fn a_prefix_longer_than_a_merge_is_an_error_not_a_panic() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         let path = dir.path().join("tokenizer.json");
         fs::write(
             &path,
@@ -713,7 +688,7 @@ mod tests {
     /// vocabulary of 60, which encoding returned and the model could not embed.
     #[test]
     fn an_id_past_the_vocabulary_is_an_error() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         let path = dir.path().join("tokenizer.json");
         fs::write(
             &path,
@@ -735,7 +710,7 @@ mod tests {
 
     #[test]
     fn load_errors_name_the_path() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         let missing = dir.path().join("missing.json");
         let err = Tokenizer::load(&missing).unwrap_err().to_string();
         assert!(err.contains("missing.json"), "{err}");
@@ -750,7 +725,7 @@ mod tests {
 
     #[test]
     fn joint_and_separate_directories() {
-        let dir = honyaku_core::testing::TempDir::new().unwrap();
+        let dir = honyaku_conformance::TempDir::new().unwrap();
         let pairs = corpus();
         let joint = Tokenizers::train(&pairs, &TokenizerConfig::default()).unwrap();
         joint.save_dir(dir.path()).unwrap();
@@ -771,7 +746,7 @@ mod tests {
         assert_eq!(encoded[1].src, separate.src.encode(&pairs[1].src));
         assert_eq!(encoded[1].tgt, separate.tgt.encode(&pairs[1].tgt));
 
-        let empty = honyaku_core::testing::TempDir::new().unwrap();
+        let empty = honyaku_conformance::TempDir::new().unwrap();
         assert!(Tokenizers::load_dir(empty.path()).is_err());
     }
 

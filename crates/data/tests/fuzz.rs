@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use honyaku_core::testing::{TempDir, tempdir};
+use honyaku_conformance::{TempDir, tempdir};
 use honyaku_data::DataError;
 use honyaku_data::corpus::{SentencePair, read_lines, read_parallel, read_tsv};
 use honyaku_data::tokenizer::{Tokenizer, TokenizerConfig, Tokenizers};

@@ -4,8 +4,8 @@
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use honyaku::backend::Backend;
+use honyaku_conformance::fit;
 use honyaku_core::Preset;
-use honyaku_core::testing::fit;
 use honyaku_data::batcher::{EncodedPair, HostBatch};
 use honyaku_lstm::LstmSeq2SeqConfig;
 

@@ -43,7 +43,7 @@ fn train_tiny(corpus: &Path, run: &Path, backend: &str, steps: &str) -> Output {
 
 #[test]
 fn synth_train_translate_end_to_end() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let run = tmp.path().join("run");
     synth(&corpus, "grammar", "300");
@@ -81,7 +81,7 @@ fn synth_train_translate_end_to_end() {
 
 #[test]
 fn a_checkpoint_trained_on_flex_translates_identically_on_ndarray() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let run = tmp.path().join("run");
     synth(&corpus, "copy", "200");
@@ -107,7 +107,7 @@ fn a_checkpoint_trained_on_flex_translates_identically_on_ndarray() {
 
 #[test]
 fn an_existing_run_is_not_overwritten() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let run = tmp.path().join("run");
     synth(&corpus, "copy", "100");
@@ -123,7 +123,7 @@ fn an_existing_run_is_not_overwritten() {
 
 #[test]
 fn user_mistakes_get_clear_errors_without_panics() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let missing = tmp.path().join("nope.de");
     let other = tmp.path().join("en.txt");
     std::fs::write(&other, "a\nb\n").unwrap();
@@ -191,7 +191,7 @@ fn all_finite(value: &serde_json::Value) -> bool {
 
 #[test]
 fn compare_writes_a_report_with_plots_and_resumes() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let out = tmp.path().join("cmp");
     synth(&corpus, "grammar", "200");

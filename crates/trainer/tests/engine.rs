@@ -22,8 +22,8 @@ use honyaku::training::{
     Gradients, TrainJob, TrainSummary, accumulated_grads, guarded_update, new_optimizer,
     optimizer_for,
 };
+use honyaku_conformance::tempdir;
 use honyaku_core::search::to_host_floats;
-use honyaku_core::testing::tempdir;
 use honyaku_core::{Preset, Seq2Seq, sequence_loss};
 use honyaku_data::batcher::{Batcher, BatcherConfig, EncodedPair, HostBatch};
 use honyaku_lstm::LstmSeq2SeqConfig;

@@ -49,7 +49,7 @@ fn corpus(dir: &Path) -> (String, String) {
 
 #[test]
 fn corpus_missing_file() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let tgt = write(tmp.path(), "en.txt", b"a\n");
     let out = train_files(&tmp.path().join("nope.de"), &tgt, &tmp.path().join("r"));
     let err = fails("corpus: missing file", &out);
@@ -66,7 +66,7 @@ fn corpus_missing_file() {
 
 #[test]
 fn corpus_directory_instead_of_file() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let tgt = write(tmp.path(), "en.txt", b"a\n");
     let out = train_files(tmp.path(), &tgt, &tmp.path().join("r"));
     let err = fails("corpus: directory instead of a file", &out);
@@ -78,7 +78,7 @@ fn corpus_directory_instead_of_file() {
 
 #[test]
 fn corpus_line_count_mismatch() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let src = write(tmp.path(), "de.txt", b"a\nb\nc\n");
     let tgt = write(tmp.path(), "en.txt", b"a\nb\n");
     let out = train_files(&src, &tgt, &tmp.path().join("r"));
@@ -92,7 +92,7 @@ fn corpus_line_count_mismatch() {
 
 #[test]
 fn corpus_invalid_utf8_names_file_and_line() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let src = write(tmp.path(), "de.txt", b"gut\nsch\xf6n\n");
     let tgt = write(tmp.path(), "en.txt", b"good\nnice\n");
     let out = train_files(&src, &tgt, &tmp.path().join("r"));
@@ -106,7 +106,7 @@ fn corpus_invalid_utf8_names_file_and_line() {
 
 #[test]
 fn tsv_row_without_the_requested_column() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let tsv = write(tmp.path(), "t.tsv", b"1\tHallo\tHello\n2\tTschuess\n");
     let out = honyaku(&[
         "train",
@@ -129,7 +129,7 @@ fn tsv_row_without_the_requested_column() {
 
 #[test]
 fn truncated_gzip() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let text: String = (0..3000).map(|i| format!("line {i} of many\n")).collect();
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(text.as_bytes()).unwrap();
@@ -147,7 +147,7 @@ fn truncated_gzip() {
 
 #[test]
 fn empty_corpus() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let src = write(tmp.path(), "de.txt", b"");
     let tgt = write(tmp.path(), "en.txt", b"");
     let out = train_files(&src, &tgt, &tmp.path().join("r"));
@@ -161,7 +161,7 @@ fn empty_corpus() {
 
 #[test]
 fn overlong_lines_are_dropped_and_counted() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let (src, tgt) = corpus(tmp.path());
     // One line of 5000 words and one "word" of 300,000 characters (paired with a one-word
     // target, so that only its length can drop it).
@@ -188,7 +188,7 @@ fn overlong_lines_are_dropped_and_counted() {
 
 #[test]
 fn crlf_and_bom_do_not_reach_the_tokens_or_the_output() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let (src, tgt) = corpus(tmp.path());
     let windows = |text: &str| {
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
@@ -220,7 +220,7 @@ fn crlf_and_bom_do_not_reach_the_tokens_or_the_output() {
 
 #[test]
 fn translate_on_a_directory_that_is_not_a_run() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let out = honyaku(&["translate", "--run", s(tmp.path())]);
     let err = fails(
         "run: translate --run on a directory that is not a run",
@@ -240,7 +240,7 @@ fn translate_on_a_directory_that_is_not_a_run() {
 
 #[test]
 fn truncated_checkpoint() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let best = run.join("checkpoints/best.bpk");
     let bytes = std::fs::read(&best).unwrap();
@@ -261,7 +261,7 @@ fn truncated_checkpoint() {
 
 #[test]
 fn checkpoint_from_another_architecture_or_vocabulary() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let lstm = tiny_run(tmp.path());
     let corpus = tmp.path().join("corpus");
     let transformer = tmp.path().join("transformer");
@@ -301,7 +301,7 @@ fn model_section(run: &Path) -> serde_json::Value {
 
 #[test]
 fn config_file_with_an_unknown_field() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let corpus = tmp.path().join("corpus");
     let mut model = model_section(&run);
@@ -348,7 +348,7 @@ fn config_file_with_an_unknown_field() {
 
 #[test]
 fn config_with_impossible_values() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let corpus = tmp.path().join("corpus");
     let transformer = tmp.path().join("transformer");
@@ -433,7 +433,7 @@ fn config_with_impossible_values() {
 
 #[test]
 fn a_backend_this_build_lacks() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let out = honyaku(&["translate", "--run", s(tmp.path()), "--backend", "cuda"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -454,7 +454,7 @@ fn a_backend_this_build_lacks() {
 
 #[test]
 fn an_absent_gpu_names_the_available_backends() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     // Ask wgpu for a discrete GPU that no machine has (the 100th): the same failure as a
     // machine without a GPU or driver.
@@ -484,7 +484,7 @@ fn an_absent_gpu_names_the_available_backends() {
 
 #[test]
 fn translate_keeps_empty_lines_in_place() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let with_gaps = honyaku_stdin(&["translate", "--run", s(&run)], b"\na b c\n\n\nd e\n   \n");
     assert!(with_gaps.status.success(), "{}", stderr(&with_gaps));
@@ -507,7 +507,7 @@ fn translate_keeps_empty_lines_in_place() {
 
 #[test]
 fn translate_truncates_an_overlong_line_with_a_warning() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let long = vec!["a b"; 400].join(" ");
     let input = format!("a b\n{long}\nc\n");
@@ -527,7 +527,7 @@ fn translate_truncates_an_overlong_line_with_a_warning() {
 
 #[test]
 fn translate_refuses_invalid_utf8_on_stdin() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let out = honyaku_stdin(&["translate", "--run", s(&run)], b"ok\nsch\xf6n\n");
     let err = fails("translate: invalid UTF-8 on stdin", &out);
@@ -543,7 +543,7 @@ fn translate_refuses_invalid_utf8_on_stdin() {
 /// GPU, and panicked ("Unable to acquire wgpu device") on a machine without one.
 #[test]
 fn resuming_a_cpu_run_needs_no_gpu() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let run = tiny_run(tmp.path());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_honyaku"))
         .args(["train", "--resume", s(&run), "--max-steps", "4", "--quiet"])

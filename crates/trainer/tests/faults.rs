@@ -31,7 +31,7 @@ fn honyaku_with_file_limit(limit_bytes: u64, args: &[&str]) -> Output {
 
 /// The unit of this `sh`'s `ulimit -f` (POSIX says 512 bytes; some shells use 1024).
 fn ulimit_block_size() -> u64 {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let file = tmp.path().join("probe");
     Command::new("sh")
         .arg("-c")
@@ -54,7 +54,7 @@ fn read(path: &Path) -> Vec<u8> {
 
 #[test]
 fn a_full_disk_during_a_checkpoint_leaves_the_previous_one_usable() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let run = tmp.path().join("run");
     synth(&corpus, "copy", "100");
@@ -146,7 +146,7 @@ fn compare_args(
 fn a_killed_compare_resumes_and_reuses_the_finished_run() {
     use std::os::unix::process::CommandExt;
 
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let out = tmp.path().join("cmp");
     synth(&corpus, "grammar", "200");
@@ -216,7 +216,7 @@ fn running_with(needle: &str) -> bool {
 
 #[test]
 fn a_killed_compare_stops_its_training_child_and_the_rerun_resumes_it() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     let out = tmp.path().join("cmp");
     synth(&corpus, "copy", "400");

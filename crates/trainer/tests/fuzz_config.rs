@@ -11,8 +11,8 @@ use std::path::Path;
 use honyaku::arch::{Arch, ModelConfig};
 use honyaku::backend::Backend;
 use honyaku::run::{DataConfig, RunConfig, RunDir, TrainConfig};
+use honyaku_conformance::tempdir;
 use honyaku_core::Preset;
-use honyaku_core::testing::tempdir;
 use proptest::prelude::*;
 use serde_json::Value;
 

@@ -239,9 +239,9 @@ impl CrossAttention {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
+    use honyaku_conformance::max_abs_diff;
     use honyaku_core::mask::causal_mask;
     use honyaku_core::search::to_host_floats;
-    use honyaku_core::testing::max_abs_diff;
 
     fn device() -> Device {
         Device::flex()

@@ -211,8 +211,8 @@ fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
+    use honyaku_conformance::max_abs_diff;
     use honyaku_core::mask::causal_mask;
-    use honyaku_core::testing::max_abs_diff;
 
     fn config(norm: NormPosition) -> LayerConfig {
         LayerConfig::new(16, 4, 32)

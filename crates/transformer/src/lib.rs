@@ -4,17 +4,25 @@
 //! - [`attention`]: multi-head self- and cross-attention with a caller-owned [`KvCache`];
 //! - [`layers`]: encoder and decoder layers, pre-norm (default) or post-norm;
 //! - [`position`]: sinusoidal (default) or learned positions;
-//! - [`model`]: the [`Transformer`] and its [`honyaku_core::Seq2Seq`] implementation.
+//! - [`config`]: the [`TransformerConfig`], its presets and validation ([`flops`]: its FLOP
+//!   count);
+//! - [`model`]: the [`Transformer`] and its [`honyaku_core::Seq2Seq`] implementation;
+//! - [`state`]: the decoding memory and key/value cache; [`decode`]: one step at a time.
 
 pub mod attention;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod flops;
 pub mod layers;
 pub mod model;
 pub mod position;
-
-#[cfg(test)]
-mod testutil;
+pub mod state;
 
 pub use attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};
+pub use config::TransformerConfig;
+pub use error::{TransformerConfigError, TransformerProblem};
 pub use layers::{DecoderLayer, EncoderLayer, LayerConfig, NormPosition};
-pub use model::{Transformer, TransformerConfig, TransformerMemory, TransformerState};
+pub use model::Transformer;
 pub use position::{PositionEncoding, PositionEncodingConfig, PositionKind};
+pub use state::{TransformerMemory, TransformerState};

@@ -100,8 +100,8 @@ impl PositionEncoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use honyaku_conformance::max_abs_diff;
     use honyaku_core::search::to_host_floats;
-    use honyaku_core::testing::max_abs_diff;
 
     #[test]
     fn offset_rows_match_the_full_table() {

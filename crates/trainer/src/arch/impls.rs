@@ -24,7 +24,7 @@ impl ArchConfig for LstmSeq2SeqConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -52,7 +52,7 @@ impl ArchConfig for AttentionSeq2SeqConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -80,7 +80,7 @@ impl ArchConfig for TransformerConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        Self::validate(self)
+        Self::validate(self).map_err(|e| e.to_string())
     }
 
     fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {

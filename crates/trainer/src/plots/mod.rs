@@ -139,7 +139,7 @@ mod tests {
     use super::heatmap::HEATMAP_MIN;
     use super::style::{ellipsize, fmt_value, tick_formatter};
     use super::*;
-    use honyaku_core::testing::tempdir;
+    use honyaku_conformance::tempdir;
 
     /// Width and height from a PNG's IHDR chunk, after checking the signature.
     fn png_size(path: &Path) -> (u32, u32) {

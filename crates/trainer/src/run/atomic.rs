@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_failed_write_leaves_every_old_file() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let weights = dir.path().join("last.bpk");
         fs::write(&weights, b"old weights").unwrap();
         // The second file cannot be written: its "directory" is a file.

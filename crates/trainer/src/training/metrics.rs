@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn truncation_keeps_lines_up_to_the_checkpoint_and_drops_a_torn_one() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         let path = dir.path().join("metrics.jsonl");
         std::fs::write(
             &path,
