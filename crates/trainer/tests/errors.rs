@@ -562,7 +562,7 @@ fn resuming_a_cpu_run_needs_no_gpu() {
 #[test]
 #[cfg(not(feature = "mpi"))]
 fn distributed_mpi_without_the_mpi_feature() {
-    let tmp = honyaku_core::testing::tempdir().unwrap();
+    let tmp = honyaku_conformance::tempdir().unwrap();
     let src = write(tmp.path(), "de.txt", b"a\n");
     let tgt = write(tmp.path(), "en.txt", b"a\n");
     let out = honyaku(&[

@@ -21,9 +21,9 @@ use honyaku::arch::ModelTask;
 use honyaku::run::RunDir;
 use honyaku::run::checkpoint::load_module;
 use honyaku::training::resume::TrainState;
+use honyaku_conformance::tempdir;
 use honyaku_core::Seq2Seq;
 use honyaku_core::search::to_host_floats;
-use honyaku_core::testing::tempdir;
 
 use common::synth;
 

@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn the_tokenizer_files_of_a_run_are_found_and_nothing_else() {
-        let dir = honyaku_core::testing::tempdir().unwrap();
+        let dir = honyaku_conformance::tempdir().unwrap();
         std::fs::write(dir.path().join("tokenizer.src.json"), "{\"a\":1}").unwrap();
         std::fs::write(dir.path().join("tokenizer.tgt.json"), "{}").unwrap();
         std::fs::write(dir.path().join("config.json"), "{}").unwrap();

@@ -64,12 +64,11 @@ fn run_mpi(leader: impl FnOnce() -> Result<()>) -> Result<()> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mpi")))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(not(feature = "mpi"))]
     fn a_build_without_mpi_refuses_with_how_to_build_it_and_runs_nothing() {
         let mut ran = false;
         let err = run(Distributed::Mpi, || {
