@@ -289,6 +289,20 @@ fn collect_lines(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<S
     lines
 }
 
+/// The pid rank 1 printed, once `mpirun` has forwarded the line.
+fn rank1_pid(lines: &Mutex<Vec<String>>) -> Option<i32> {
+    lines.lock().unwrap().iter().find_map(|l| {
+        l.strip_prefix("mpi: rank 1 of 2, pid ")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|p| p.parse::<i32>().ok())
+    })
+}
+
+/// Removes the scratch directory of a rank 1 that was killed before it could.
+fn remove_scratch(pid: i32) {
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("honyaku-rank1-{pid}")));
+}
+
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !done() {
@@ -325,15 +339,10 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
         .is_ok_and(|s| s.step >= 5)
     });
     // mpirun forwards the ranks' output with some delay.
-    let rank1_pid = || {
-        lines.lock().unwrap().iter().find_map(|l| {
-            l.strip_prefix("mpi: rank 1 of 2, pid ")
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|p| p.parse::<i32>().ok())
-        })
-    };
-    wait_until("rank 1 to say its pid", limit, || rank1_pid().is_some());
-    let pid = rank1_pid().unwrap();
+    wait_until("rank 1 to say its pid", limit, || {
+        rank1_pid(&lines).is_some()
+    });
+    let pid = rank1_pid(&lines).unwrap();
     // SAFETY: kills rank 1 of the job this test started.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     let t0 = Instant::now();
@@ -348,6 +357,7 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let ended = t0.elapsed();
+    remove_scratch(pid);
     std::thread::sleep(Duration::from_millis(200));
     let stderr = lines.lock().unwrap().join("\n");
     assert!(!status.success(), "{stderr}");
@@ -434,6 +444,9 @@ fn ctrl_c_on_mpirun_stops_every_rank_at_one_step_saved_by_rank_0() {
         std::thread::sleep(Duration::from_millis(50));
     };
     std::thread::sleep(Duration::from_millis(200));
+    if let Some(pid) = rank1_pid(&lines) {
+        remove_scratch(pid);
+    }
     let stderr = lines.lock().unwrap().join("\n");
     assert!(!status.success(), "{stderr}");
     let state = TrainState::load(&RunDir {
