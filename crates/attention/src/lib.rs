@@ -7,6 +7,7 @@ pub mod attention;
 pub mod encoder;
 pub mod error;
 pub mod model;
+pub mod recipe;
 
 pub use attention::{Attended, Attention, AttentionConfig, AttentionKind};
 pub use encoder::{BiFinal, BiLstmEncoder, BiLstmEncoderConfig, BiLstmLayer, Encoded};

@@ -70,6 +70,12 @@ impl AttentionSeq2SeqConfig {
                 .with_d_decoder(128)
                 .with_d_attention(128)
                 .with_dropout(0.0),
+            Preset::Mini => config
+                .with_d_embed(128)
+                .with_d_encoder(128)
+                .with_d_decoder(256)
+                .with_d_attention(256)
+                .with_dropout(0.0),
             Preset::Small => config,
             Preset::Base => config
                 .with_d_embed(512)
@@ -562,7 +568,7 @@ mod tests {
         let base = AttentionSeq2SeqConfig::preset(Preset::Base, 8000, 8000);
         assert_eq!((base.d_encoder, base.n_encoder_layers), (512, 2));
         assert_eq!((base.d_decoder, base.n_decoder_layers), (1024, 2));
-        for preset in [Preset::Tiny, Preset::Small, Preset::Base] {
+        for preset in Preset::ALL {
             for kind in AttentionKind::ALL {
                 let config = AttentionSeq2SeqConfig::preset(preset, 100, 100).with_attention(kind);
                 assert_eq!(config.validate(), Ok(()), "{preset} {kind}");

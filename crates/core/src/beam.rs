@@ -128,6 +128,7 @@ pub fn beam_search<M: Seq2Seq>(
                 continue;
             }
             next_active.push(sentence);
+            let first = next_beams.len();
             for (parent, token, score) in expansion.next {
                 next_rows.push(parent);
                 next_beams.push(extend(
@@ -137,6 +138,14 @@ pub fn beam_search<M: Seq2Seq>(
                     score,
                     attention.as_ref(),
                 ));
+            }
+            // A vocabulary narrower than the beam leaves fewer than `k` live candidates: dead
+            // copies fill the sentence's `k` rows, which every step indexes.
+            for _ in next_beams.len() - first..k {
+                next_rows.push(next_rows[first]);
+                let mut dead = next_beams[first].clone();
+                dead.score = DEAD;
+                next_beams.push(dead);
             }
         }
         if next_active.is_empty() {
@@ -491,6 +500,29 @@ mod tests {
         let hyps = beam_search(&model, &source(2, 3), &config(2, 1, 0.0));
         assert_eq!(hyps[0][0].tokens, vec![5, 6]);
         assert_eq!(hyps[1][0].tokens, vec![9, 9, 10]);
+    }
+
+    #[test]
+    fn a_beam_wider_than_the_vocabulary_searches_what_there_is() {
+        // Six tokens (four of them specials) and beams of 4, 8 and 64: fewer live candidates
+        // than beams at every step.
+        plan(&[
+            (0, &[], &[(4, 0.6), (5, 0.4)]),
+            (0, &[4], &[(5, 0.9)]),
+            (0, &[5], &[(4, 0.5), (EOS_ID, 0.5)]),
+        ]);
+        let model = Tree { vocab: 6 };
+        for k in [4, 8, 64] {
+            let hyps = beam_search(&model, &source(2, 3), &config(k, k, 0.0));
+            for sentence in &hyps {
+                assert!(!sentence.is_empty() && sentence.len() <= k);
+                for pair in sentence.windows(2) {
+                    assert!(pair[0].score >= pair[1].score);
+                }
+            }
+            assert_eq!(hyps[0][0].tokens, vec![4, 5]);
+            assert!((hyps[0][0].score - (0.6f32 * 0.9).ln()).abs() < 1e-4);
+        }
     }
 
     #[test]

@@ -20,5 +20,6 @@ pub use loss::{LossOutput, sequence_loss};
 pub use model::{Seq2Seq, Step};
 pub use search::{Hypothesis, SearchConfig, greedy_search};
 pub mod preset;
+pub mod recipe;
 pub mod rnn;
 pub use preset::Preset;

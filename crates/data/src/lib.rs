@@ -6,6 +6,7 @@ pub mod batcher;
 pub mod clean;
 pub mod corpus;
 pub mod error;
+pub mod length;
 pub mod prepare;
 pub mod report;
 pub mod special;

@@ -8,6 +8,7 @@ use crate::batcher::{Batcher, BatcherConfig, HostBatch};
 use crate::clean::{CleanConfig, CleanReport, clean};
 use crate::corpus::{CorpusSource, SentencePair, read_parallel};
 use crate::error::DataError;
+use crate::length::drop_long_pairs;
 use crate::tokenizer::{TokenizerConfig, Tokenizers};
 
 /// Two line-aligned files: a source file and its target file.
@@ -24,7 +25,7 @@ pub struct ParallelFiles {
 pub struct CorpusSpec {
     /// The training corpus (cleaned before use).
     pub train: CorpusSource,
-    /// The validation corpus (used as written), if any.
+    /// The validation corpus (cleaned and length-limited like the training one), if any.
     pub valid: Option<ParallelFiles>,
 }
 
@@ -61,6 +62,22 @@ pub enum PrepareEvent<'a> {
         /// What cleaning kept and dropped.
         report: &'a CleanReport,
     },
+    /// The validation set was read and cleaned like the training corpus.
+    ValidCleaned {
+        /// Its files.
+        files: &'a ParallelFiles,
+        /// What cleaning kept and dropped.
+        report: &'a CleanReport,
+    },
+    /// Pairs dropped after tokenizing for a side over `max_len` subword tokens.
+    TooLong {
+        /// `"training"` or `"validation"`.
+        set: &'static str,
+        /// Pairs dropped.
+        pairs: usize,
+        /// The limit.
+        max_len: usize,
+    },
     /// Tokenizer training starts on this many pairs.
     TrainingTokenizers {
         /// Cleaned training pairs.
@@ -86,7 +103,7 @@ pub struct ValidData {
     pub batches: Vec<HostBatch>,
     /// Source ids for decoding (empty unless [`PrepareOptions::valid_sources`]).
     pub sources: Vec<Vec<u32>>,
-    /// The reference translations, as written.
+    /// The reference translations of the pairs kept (whitespace-normalised by cleaning).
     pub refs: Vec<String>,
 }
 
@@ -139,12 +156,18 @@ pub fn prepare(
     progress: &mut dyn FnMut(PrepareEvent<'_>),
 ) -> Result<PreparedData, DataError> {
     let corpus = tokenize_corpus(&spec.train, &options.clean, &options.tokenizers, progress)?;
-    let batcher = Batcher::new(
-        corpus.tokenizers.encode_pairs(&corpus.pairs),
-        options.batcher.clone(),
-    )?;
+    let max_len = options.clean.max_len;
+    let limited = drop_long_pairs(corpus.tokenizers.encode_pairs(&corpus.pairs), max_len);
+    if limited.dropped > 0 {
+        progress(PrepareEvent::TooLong {
+            set: "training",
+            pairs: limited.dropped,
+            max_len,
+        });
+    }
+    let batcher = Batcher::new(limited.pairs, options.batcher.clone())?;
     let valid = match &spec.valid {
-        Some(files) => Some(valid_data(files, &corpus.tokenizers, options)?),
+        Some(files) => Some(valid_data(files, &corpus.tokenizers, options, progress)?),
         None => None,
     };
     Ok(PreparedData {
@@ -155,14 +178,38 @@ pub fn prepare(
     })
 }
 
-/// Reads, encodes and batches the validation files (no cleaning: it is scored as written).
+/// Reads, cleans (as the training corpus, without de-duplication), encodes, limits and batches
+/// the validation files.
 fn valid_data(
     files: &ParallelFiles,
     tokenizers: &Tokenizers,
     options: &PrepareOptions,
+    progress: &mut dyn FnMut(PrepareEvent<'_>),
 ) -> Result<ValidData, DataError> {
-    let pairs = read_parallel(&files.src, &files.tgt)?;
-    let encoded = tokenizers.encode_pairs(&pairs);
+    let clean_config = CleanConfig {
+        dedup: false,
+        ..options.clean.clone()
+    };
+    let cleaned = clean(read_parallel(&files.src, &files.tgt)?, &clean_config)?;
+    progress(PrepareEvent::ValidCleaned {
+        files,
+        report: &cleaned.report,
+    });
+    let max_len = options.clean.max_len;
+    let limited = drop_long_pairs(tokenizers.encode_pairs(&cleaned.pairs), max_len);
+    if limited.dropped > 0 {
+        progress(PrepareEvent::TooLong {
+            set: "validation",
+            pairs: limited.dropped,
+            max_len,
+        });
+    }
+    let refs: Vec<String> = limited
+        .kept
+        .iter()
+        .map(|&i| cleaned.pairs[i].tgt.clone())
+        .collect();
+    let encoded = limited.pairs;
     let sources = if options.valid_sources {
         encoded.iter().map(|p| p.src.clone()).collect()
     } else {
@@ -179,7 +226,7 @@ fn valid_data(
     Ok(ValidData {
         batches: batcher.epoch_batches(0).collect(),
         sources,
-        refs: pairs.into_iter().map(|p| p.tgt).collect(),
+        refs,
     })
 }
 
@@ -260,12 +307,44 @@ mod tests {
             events.push(format!("{e:?}"))
         })
         .unwrap();
-        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(
+            !events.iter().any(|e| e.starts_with("TrainingTokenizers")),
+            "{events:?}"
+        );
         assert_eq!(
             again.tokenizers.src.vocab_size(),
             first.tokenizers.src.vocab_size()
         );
         assert!(again.valid.unwrap().sources.is_empty());
+    }
+
+    #[test]
+    fn the_validation_set_is_cleaned_and_length_limited_like_the_training_set() {
+        let dir = honyaku_conformance::tempdir().unwrap();
+        let mut opts = options(true);
+        opts.clean.max_len = 3;
+        let mut events = Vec::new();
+        let data = prepare(&spec(dir.path()), &opts, &mut |e| {
+            events.push(format!("{e:?}"))
+        })
+        .unwrap();
+        // "c d e f" is over 3 words: dropped from validation as it would be from training.
+        let valid = data.valid.unwrap();
+        assert_eq!(valid.refs, ["x"]);
+        assert_eq!(valid.sources.len(), 1);
+        let cleaned = events
+            .iter()
+            .find(|e| e.starts_with("ValidCleaned"))
+            .unwrap();
+        assert!(cleaned.contains("too_long: 1"), "{cleaned}");
+        // Every pair that remains, in both sets, is within 3 tokens a side.
+        assert!(
+            data.batcher
+                .pairs()
+                .iter()
+                .all(|p| p.src.len() <= 3 && p.tgt.len() <= 3)
+        );
+        assert!(valid.sources.iter().all(|s| s.len() <= 3));
     }
 
     #[test]

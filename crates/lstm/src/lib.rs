@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod model;
+pub mod recipe;
 
 pub use error::LstmConfigError;
 pub use model::{LstmMemory, LstmSeq2Seq, LstmSeq2SeqConfig};

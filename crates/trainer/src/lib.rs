@@ -5,15 +5,19 @@
 //!   [`inference`];
 //! - foundations: [`run`] (the run directory: paths, `config.json`, checkpoints, atomic
 //!   writes), [`arch`] (the architecture registry), [`plots`], [`backend`], [`output`],
-//!   [`values`].
+//!   [`values`], [`checks`] (the options' range checks), [`limits`] (the rule for long
+//!   inputs), [`faults`] (the last-resort panic hook and the crash tests' hooks).
 
 pub mod arch;
 pub mod backend;
 pub mod bench;
+pub mod checks;
 pub mod commands;
 pub mod compare;
 pub mod corpus;
+pub mod faults;
 pub mod inference;
+pub mod limits;
 pub mod output;
 pub mod plots;
 pub mod report;

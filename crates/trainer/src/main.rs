@@ -6,9 +6,12 @@ use clap::Parser;
 use honyaku::commands::Cli;
 
 fn main() -> ExitCode {
+    honyaku::faults::install_panic_hook();
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };
-    let result = Cli::parse().command.run();
+    let cli = Cli::parse();
+    honyaku::faults::forced_panic("main", 0);
+    let result = cli.command.run();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

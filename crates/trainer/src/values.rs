@@ -30,7 +30,7 @@ pub fn parse_attention(s: &str) -> Result<AttentionKind, String> {
     s.parse()
 }
 
-/// `--preset`: tiny, small or base.
+/// `--preset`: tiny, mini, small or base.
 pub fn parse_preset(s: &str) -> Result<Preset, String> {
     s.parse()
 }

@@ -749,7 +749,7 @@ fn training_keeps_the_newest_step_checkpoints_and_average_uses_them() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(honyaku::run::steps::averaged_checkpoint(&run).is_file());
+    assert!(run.averaged_checkpoint().is_file());
 }
 
 #[test]

@@ -406,13 +406,22 @@ fn config_with_impossible_values() {
         "config.json",
         br#"{"train": {"max_tokens": 0}}"#,
     );
-    let out = train_arch(
-        &corpus,
-        &tmp.path().join("r2"),
-        "lstm",
+    // No --max-tokens flag (it would override the file; its own 0 is refused by the parser).
+    let out = honyaku(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--train-src",
+        s(&corpus.join("train.src")),
+        "--train-tgt",
+        s(&corpus.join("train.tgt")),
+        "--out",
+        s(&tmp.path().join("r2")),
+        "--max-steps",
         "1",
-        &["--config", s(&config), "--max-tokens", "0"],
-    );
+        "--config",
+        s(&config),
+    ]);
     let err = fails("config: max_tokens 0", &out);
     assert!(err.contains("max_tokens must be at least 1"), "{err}");
 

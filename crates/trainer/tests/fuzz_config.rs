@@ -31,7 +31,7 @@ fn arch() -> impl Strategy<Value = Arch> {
 }
 
 fn preset() -> impl Strategy<Value = Preset> {
-    prop::sample::select(vec![Preset::Tiny, Preset::Small, Preset::Base])
+    prop::sample::select(Preset::ALL.to_vec())
 }
 
 /// A JSON value of any shape, biased towards the numbers configs get wrong.

@@ -65,7 +65,8 @@ pub struct TransformerConfig {
 
 impl TransformerConfig {
     /// The named preset: `tiny` (tests: width 32, 2 + 2 layers, 4 heads, feed-forward 64, no
-    /// dropout), `small` (width 256, 3 + 3 layers, 8 heads, feed-forward 1024, dropout 0.1: the
+    /// dropout), `mini` (width 64, 2 + 2 layers, 4 heads, feed-forward 256, no dropout: minutes
+    /// on a CPU), `small` (width 256, 3 + 3 layers, 8 heads, feed-forward 1024, dropout 0.1: the
     /// benchmark shape) or `base` (width 512, 6 + 6 layers, 8 heads, feed-forward 2048, dropout
     /// 0.1: the paper's base model).
     pub fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self {
@@ -81,6 +82,15 @@ impl TransformerConfig {
                 .with_attention_dropout(0.0)
                 .with_ff_dropout(0.0)
                 .with_max_len(256),
+            Preset::Mini => config
+                .with_d_model(64)
+                .with_n_heads(4)
+                .with_d_ff(256)
+                .with_encoder_layers(2)
+                .with_decoder_layers(2)
+                .with_dropout(0.0)
+                .with_attention_dropout(0.0)
+                .with_ff_dropout(0.0),
             Preset::Small => config,
             Preset::Base => config
                 .with_d_model(512)

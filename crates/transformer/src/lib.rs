@@ -7,6 +7,7 @@
 //! - [`config`]: the [`TransformerConfig`], its presets and validation ([`flops`]: its FLOP
 //!   count);
 //! - [`model`]: the [`Transformer`] and its [`honyaku_core::Seq2Seq`] implementation;
+//! - [`recipe`]: how to train it, per preset;
 //! - [`state`]: the decoding memory and key/value cache; [`decode`]: one step at a time.
 
 pub mod attention;
@@ -17,6 +18,7 @@ pub mod flops;
 pub mod layers;
 pub mod model;
 pub mod position;
+pub mod recipe;
 pub mod state;
 
 pub use attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};

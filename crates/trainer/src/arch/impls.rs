@@ -3,6 +3,7 @@
 use burn::prelude::*;
 use honyaku_attention::{AttentionSeq2Seq, AttentionSeq2SeqConfig};
 use honyaku_core::Preset;
+use honyaku_core::recipe::Recipe;
 use honyaku_lstm::{LstmSeq2Seq, LstmSeq2SeqConfig};
 use honyaku_transformer::{Transformer, TransformerConfig};
 
@@ -15,12 +16,20 @@ impl ArchConfig for LstmSeq2SeqConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_lstm::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
             tgt_vocab,
             ..self
         }
+    }
+
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -43,12 +52,20 @@ impl ArchConfig for AttentionSeq2SeqConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_attention::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
             tgt_vocab,
             ..self
         }
+    }
+
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -71,12 +88,24 @@ impl ArchConfig for TransformerConfig {
         Self::preset(preset, src_vocab, tgt_vocab)
     }
 
+    fn recipe(preset: Preset) -> Recipe {
+        honyaku_transformer::recipe::recipe(preset)
+    }
+
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self {
         Self {
             src_vocab,
             tgt_vocab,
             ..self
         }
+    }
+
+    fn tgt_vocab(&self) -> usize {
+        self.tgt_vocab
+    }
+
+    fn max_positions(&self) -> Option<usize> {
+        Some(self.max_len)
     }
 
     fn validate(&self) -> Result<(), String> {

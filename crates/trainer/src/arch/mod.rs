@@ -122,6 +122,31 @@ impl ModelConfig {
         self.visit(Validate)
     }
 
+    /// The target vocabulary size: the most distinct hypotheses one search step can extend.
+    pub fn tgt_vocab(&self) -> usize {
+        struct TgtVocab;
+        impl ConfigVisitor for TgtVocab {
+            type Output = usize;
+            fn visit<C: ArchConfig>(self, config: &C) -> usize {
+                config.tgt_vocab()
+            }
+        }
+        self.visit(TgtVocab)
+    }
+
+    /// The longest sequence (in tokens, BOS or EOS included) the model can read or write: the
+    /// Transformer's position table; `None` for the LSTMs, which have no such limit.
+    pub fn max_positions(&self) -> Option<usize> {
+        struct MaxPositions;
+        impl ConfigVisitor for MaxPositions {
+            type Output = Option<usize>;
+            fn visit<C: ArchConfig>(self, config: &C) -> Option<usize> {
+                config.max_positions()
+            }
+        }
+        self.visit(MaxPositions)
+    }
+
     /// Matmul FLOPs of one teacher-forced forward pass over one sentence pair of `src_len`
     /// source and `tgt_len` target tokens (see each config's `forward_flops`).
     pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
@@ -151,7 +176,7 @@ mod tests {
     #[test]
     fn every_preset_round_trips_through_json() {
         for arch in Arch::ALL {
-            for preset in [Preset::Tiny, Preset::Small, Preset::Base] {
+            for preset in Preset::ALL {
                 let config = ModelConfig::preset(arch, preset, 120, 130);
                 let json = serde_json::to_string(&config).unwrap();
                 assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), config);

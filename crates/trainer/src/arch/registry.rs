@@ -30,6 +30,13 @@ macro_rules! registry {
             /// Every architecture, in the order reports list them.
             pub const ALL: [Arch; [$($name),*].len()] = [$(Arch::$Variant),*];
 
+            /// The recommended training settings of this architecture at `preset`.
+            pub fn recipe(self, preset: honyaku_core::Preset) -> honyaku_core::recipe::Recipe {
+                match self {
+                    $(Self::$Variant => <$Config as ArchConfig>::recipe(preset),)*
+                }
+            }
+
             /// The name used on the command line and in reports.
             pub fn name(self) -> &'static str {
                 match self {

@@ -2,6 +2,7 @@
 //! configuration ([`ConfigVisitor`]) and on its built model ([`ModelTask`]).
 
 use burn::prelude::*;
+use honyaku_core::recipe::Recipe;
 use honyaku_core::{Preset, Seq2Seq};
 
 /// An architecture's configuration as the trainer uses it. Implemented once per architecture
@@ -12,8 +13,17 @@ pub trait ArchConfig: Clone {
 
     /// The configuration at `preset` for the given vocabularies.
     fn preset(preset: Preset, src_vocab: usize, tgt_vocab: usize) -> Self;
+    /// The recommended training settings at `preset` (the architecture crate's recipe).
+    fn recipe(preset: Preset) -> Recipe;
     /// The same configuration for other vocabulary sizes.
     fn with_vocab(self, src_vocab: usize, tgt_vocab: usize) -> Self;
+    /// The target vocabulary size.
+    fn tgt_vocab(&self) -> usize;
+    /// The longest sequence (tokens, BOS or EOS included) the model can read or write, when it
+    /// has such a limit (a position table).
+    fn max_positions(&self) -> Option<usize> {
+        None
+    }
     /// Checks the dimensions, with a message a user can act on.
     fn validate(&self) -> Result<(), String>;
     /// Matmul FLOPs of one teacher-forced forward pass over one sentence pair.

@@ -335,6 +335,15 @@ pub fn bench_model(
 ) -> anyhow::Result<BenchReport> {
     let config = ModelConfig::preset(arch, preset, shape.vocab, shape.vocab);
     config.validate().map_err(anyhow::Error::msg)?;
+    let longest = shape.src_len.max(shape.tgt_len).max(shape.decode_len);
+    if let Some(table) = config.max_positions()
+        && longest > table
+    {
+        anyhow::bail!(
+            "--src-len, --tgt-len and --decode-len must be at most {table}, the positions of \
+             the {arch} preset's position table; got {longest}"
+        );
+    }
     let train_device = backend.train_device()?;
     train_device.seed(seed);
     let measured = config.run(

@@ -26,6 +26,9 @@ pub struct AttentionArgs {
 
 /// Runs `honyaku attention`.
 pub fn run(args: AttentionArgs) -> Result<()> {
+    if args.text.trim().is_empty() {
+        bail!("--text is empty; give the sentence to translate and draw");
+    }
     let stem = args.out.with_extension("");
     match heatmap(&args.run, args.backend, &args.text, &stem)? {
         Some([svg, png]) => {

@@ -14,7 +14,7 @@ pub struct AverageArgs {
     #[arg(long)]
     pub run: PathBuf,
     /// Average the newest N step checkpoints.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::checks::positive)]
     pub last: usize,
 }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::arch::Arch;
 use crate::backend::Backend;
 use crate::bench::{BenchShape, bench_model, matmul_rate};
+use crate::checks;
 use crate::values::parse_preset;
 
 /// Arguments of `honyaku bench`.
@@ -21,32 +22,32 @@ pub struct BenchArgs {
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
-    /// Model size: tiny, small or base (the same configurations as `train`).
+    /// Model size: tiny, mini, small or base (the same configurations as `train`).
     #[arg(long, value_parser = parse_preset, default_value = "small")]
     pub preset: Preset,
     /// Sentences per batch.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = checks::bench_dim)]
     pub batch: usize,
     /// Source columns (EOS included).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = checks::bench_len)]
     pub src_len: usize,
     /// Target columns (BOS/EOS included).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = checks::bench_len)]
     pub tgt_len: usize,
     /// Vocabulary size of both sides.
-    #[arg(long, default_value_t = 8000)]
+    #[arg(long, default_value_t = 8000, value_parser = checks::bench_vocab)]
     pub vocab: usize,
     /// Timed training updates.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = checks::steps)]
     pub steps: usize,
     /// Untimed training updates before them.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = checks::count)]
     pub warmup: usize,
     /// Greedy and beam decoding steps.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = checks::bench_dim)]
     pub decode_len: usize,
     /// Beam size of the beam-search measurement.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = checks::beam)]
     pub beam: usize,
     /// Seed of the model, the data and dropout.
     #[arg(long, default_value_t = 42)]
@@ -55,6 +56,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub matmul: bool,
 }
+
+/// The most scores (batch × length × vocabulary) of one bench step: 2^31 floats, 8 GiB.
+const MAX_BENCH_LOGITS: u128 = 1 << 31;
 
 /// Runs the benchmark and prints its JSON to stdout.
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -67,6 +71,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     if args.batch == 0 || args.src_len < 2 || args.tgt_len < 2 || args.vocab < 5 {
         bail!("bench needs --batch ≥ 1, --src-len ≥ 2, --tgt-len ≥ 2 and --vocab ≥ 5");
+    }
+    if args.beam > args.vocab {
+        bail!(
+            "--beam {} is wider than --vocab {}: a beam holds at most one hypothesis per token",
+            args.beam,
+            args.vocab
+        );
+    }
+    let logits = [args.tgt_len, args.beam, args.decode_len]
+        .iter()
+        .map(|&n| (args.batch as u128) * (n as u128) * (args.vocab as u128))
+        .max()
+        .unwrap_or(0);
+    if logits > MAX_BENCH_LOGITS {
+        bail!(
+            "--batch {} × --vocab {} × the longest of --tgt-len, --beam and --decode-len is {logits} \
+             scores per step, more than the {MAX_BENCH_LOGITS} bench allows; lower --batch or --vocab",
+            args.batch,
+            args.vocab
+        );
     }
     let shape = BenchShape {
         batch: args.batch,

@@ -1,5 +1,5 @@
 //! `honyaku demo`: the README's first command. Synthesizes the toy English→Japanese grammar
-//! corpus (sentences up to 50 words), compares the architectures on it on the CPU within about
+//! corpus (sentences of 3 to 30 words), compares the architectures on it on the CPU within about
 //! ten minutes, prints the table and says where the report is. Nothing is downloaded.
 
 use std::path::PathBuf;
@@ -14,6 +14,7 @@ use crate::backend::Backend;
 use crate::compare::{CompareOptions, compare};
 use crate::corpus::write_synthetic;
 use crate::report::Lang;
+use crate::run::CheckpointChoice;
 use crate::values::parse_preset;
 
 #[derive(Debug, Args)]
@@ -25,19 +26,19 @@ pub struct DemoArgs {
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Training pairs of the synthetic corpus.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = crate::checks::pairs)]
     pub pairs: usize,
     /// Longest source sentence, in words.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 30, value_parser = crate::checks::demo_len)]
     pub max_len: usize,
     /// Model size.
-    #[arg(long, value_parser = parse_preset, default_value = "tiny")]
+    #[arg(long, value_parser = parse_preset, default_value = "mini")]
     pub preset: Preset,
     /// Training budget per architecture, minutes.
-    #[arg(long, default_value_t = 2.5)]
+    #[arg(long, default_value_t = 2.5, value_parser = crate::checks::minutes)]
     pub minutes_per_arch: f64,
     /// Validate every N updates.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 250, value_parser = crate::checks::positive)]
     pub valid_every: usize,
     /// Language of the report: en or ja.
     #[arg(long, value_enum, default_value_t = Lang::En)]
@@ -73,9 +74,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         preset: args.preset,
         lang: args.lang,
         vocab_size: 1000,
-        max_tokens: 2048,
+        max_tokens: None,
         valid_every: Some(args.valid_every),
         seed: 42,
         lr: None,
+        schedule: None,
+        warmup: None,
+        early_stop_metric: None,
+        checkpoint: CheckpointChoice::Best,
+        set: Vec::new(),
     })
 }

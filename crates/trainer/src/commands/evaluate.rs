@@ -1,7 +1,7 @@
 //! `honyaku evaluate`: sacreBLEU-exact scores of a hypothesis file, of a run on a test set
 //! (with BLEU per source-length bucket), or paired bootstrap between two systems.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -11,10 +11,11 @@ use honyaku_eval::{BleuOptions, BleuTokenizer, ChrfOptions};
 use crate::backend::Backend;
 use crate::inference::Decoding;
 use crate::inference::input::read_input;
-use crate::inference::lines::translate_lines;
+use crate::inference::lines::translate_lines_with;
 use crate::output::write_stdout;
 use crate::report::evaluation::{EvalMetric, pair, render_text, single};
 use crate::report::scoring::{bleu_by_length, score};
+use crate::run::CheckpointChoice;
 use crate::values::parse_tokenizer;
 
 #[derive(Debug, Args)]
@@ -44,16 +45,20 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub json: bool,
     /// Beam size for --run (1 = greedy).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = crate::checks::beam)]
     pub beam: usize,
     /// Length penalty for --run.
-    #[arg(long, default_value_t = 0.6)]
+    #[arg(long, default_value_t = 0.6, value_parser = crate::checks::alpha)]
     pub alpha: f32,
     /// Backend for --run.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+    /// Checkpoint of --run: best (by the run's selection metric; the last one when the run
+    /// had no validation), last, or averaged (written by `honyaku average`).
+    #[arg(long, value_enum, default_value_t = CheckpointChoice::Best)]
+    pub checkpoint: CheckpointChoice,
     /// Token budget per batch for --run.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = crate::checks::max_tokens)]
     pub max_tokens: usize,
     /// Also write the translations of --run here.
     #[arg(long)]
@@ -78,9 +83,17 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
                 bail!("--run needs --src, the source side of the test set");
             };
             let sources = read_input(Some(src))?;
+            check_aligned(src, sources.len(), &args.reference, refs.len())?;
             let decoding = Decoding::new(args.beam, 1, args.alpha);
             let start = Instant::now();
-            let out = translate_lines(run, args.backend, &sources, decoding, args.max_tokens)?;
+            let out = translate_lines_with(
+                run,
+                args.checkpoint,
+                args.backend,
+                &sources,
+                decoding,
+                args.max_tokens,
+            )?;
             let speed = sources.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
             let scores = score(&out.best, &refs, &bleu_opts, &chrf_opts)?;
             let buckets = bleu_by_length(&sources, &out.best, &refs, &bleu_opts)?;
@@ -91,6 +104,7 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         }
         (None, [hyp]) => {
             let hyps = read_input(Some(hyp))?;
+            check_aligned(hyp, hyps.len(), &args.reference, refs.len())?;
             single(
                 score(&hyps, &refs, &bleu_opts, &chrf_opts)?,
                 &args.metrics,
@@ -99,7 +113,10 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
             )
         }
         (None, [a, b]) => {
+            let (a_path, b_path) = (a, b);
             let (a, b) = (read_input(Some(a))?, read_input(Some(b))?);
+            check_aligned(a_path, a.len(), &args.reference, refs.len())?;
+            check_aligned(b_path, b.len(), &args.reference, refs.len())?;
             pair(&a, &b, &refs, &bleu_opts, &chrf_opts, &args.metrics)?
         }
         (Some(_), [_, ..]) => bail!("give either --run (with --src) or --hyp, not both"),
@@ -114,4 +131,17 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         render_text(&report)
     };
     write_stdout(&text)
+}
+
+/// Refuses a hypothesis (or source) file whose line count differs from the reference's.
+fn check_aligned(path: &Path, lines: usize, reference: &Path, refs: usize) -> Result<()> {
+    if lines != refs {
+        bail!(
+            "{} has {lines} lines but the reference {} has {refs}; give files of the same test \
+             set, one sentence per line",
+            path.display(),
+            reference.display()
+        );
+    }
+    Ok(())
 }

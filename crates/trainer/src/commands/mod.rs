@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 
 /// Train, compare and run neural machine translators on parallel corpora.
 #[derive(Debug, Parser)]
-#[command(name = "honyaku", version, about)]
+#[command(name = "honyaku", version, about, arg_required_else_help = false)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -9,6 +9,7 @@ use honyaku_core::Preset;
 
 use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
+use crate::run::TrainConfig;
 use crate::run::config::{FileConfig, SettingsOverlay};
 use crate::training::StopReason;
 use crate::training::distributed::{self, Distributed};
@@ -37,10 +38,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub train_tsv: Option<PathBuf>,
     /// 1-based source column of the TSV files.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::checks::column)]
     pub src_col: usize,
     /// 1-based target column of the TSV files.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = crate::checks::column)]
     pub tgt_col: usize,
     /// Validation source file: validation loss and perplexity after every epoch.
     #[arg(long, requires = "valid_tgt")]
@@ -59,7 +60,7 @@ pub struct TrainArgs {
     /// Replace a run that already exists in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Model size: tiny, small or base.
+    /// Model size: tiny, mini, small or base.
     #[arg(long, value_parser = parse_preset, default_value = "small")]
     pub preset: Preset,
     /// JSON file with `model`, `train` and/or `data` sections (flags override it).
@@ -99,16 +100,21 @@ fn run_here(args: &TrainArgs) -> Result<()> {
     finish(&trained)
 }
 
-/// The new run `args` describe: the `--config` file's settings (or the defaults) with the flags
-/// merged onto them, checked before anything is read or written.
+/// The new run `args` describe: the architecture's recipe for the preset, overridden by the
+/// `--config` file's settings and then by the flags, checked before anything is read or
+/// written.
 fn new_run(args: &TrainArgs) -> Result<NewRun<'_>> {
     let file = FileConfig::load(args.config.as_deref())?;
-    let mut train = file.train.unwrap_or_default();
+    // The vocabulary sizes come with the tokenizers.
+    let model = model_config(args, file.model.clone())?;
+    // The architecture's recipe, then the config file, then the flags.
+    let recipe = model.arch().recipe(args.preset);
+    let mut train = file.train_over(TrainConfig::from_recipe(&recipe))?;
     let mut data = file.data.unwrap_or_default();
     args.settings.merge(&mut train, &mut data);
     train.validate()?;
-    // The vocabulary sizes come with the tokenizers.
-    let model = model_config(args, file.model)?;
+    crate::limits::check_positions(&model, data.max_len)
+        .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
     let out = args
         .out
         .as_deref()

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 
 use super::options::CompareOptions;
 use crate::arch::Arch;
@@ -76,7 +77,6 @@ fn fresh_train_args(
         ])
         .args(["--out", &path(run), "--overwrite"])
         .args(["--tokenizers-from", &path(tokenizers)])
-        .args(["--max-tokens", &args.max_tokens.to_string()])
         .args(["--seed", &args.seed.to_string()])
         .arg("--quiet");
     match (args.budget_minutes, args.epochs) {
@@ -87,9 +87,36 @@ fn fresh_train_args(
     if let Some(n) = args.valid_every {
         cmd.args(["--valid-every", &n.to_string()]);
     }
-    if let Some(lr) = args.lr {
-        cmd.args(["--lr", &lr.to_string()]);
+    cmd.args(shared_settings(args));
+    for setting in args.set.iter().filter(|s| s.arch == arch) {
+        cmd.args(setting.train_args());
     }
+}
+
+/// The training flags compare gives every architecture: only those the user set, so that each
+/// architecture otherwise trains with its own recipe.
+fn shared_settings(args: &CompareOptions) -> Vec<String> {
+    let name = |v: clap::builder::PossibleValue| v.get_name().to_string();
+    let given = [
+        ("--max-tokens", args.max_tokens.map(|v| v.to_string())),
+        ("--lr", args.lr.map(|v| v.to_string())),
+        (
+            "--schedule",
+            args.schedule.and_then(|v| v.to_possible_value()).map(name),
+        ),
+        ("--warmup", args.warmup.map(|v| v.to_string())),
+        (
+            "--early-stop-metric",
+            args.early_stop_metric
+                .and_then(|v| v.to_possible_value())
+                .map(name),
+        ),
+    ];
+    given
+        .into_iter()
+        .filter_map(|(flag, value)| Some([flag.to_string(), value?]))
+        .flatten()
+        .collect()
 }
 
 /// On Linux, the training child gets SIGTERM when `compare` dies, even by SIGKILL: it saves

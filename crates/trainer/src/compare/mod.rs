@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 use honyaku_data::clean::CleanConfig;
 use honyaku_data::corpus::CorpusSource;
 use honyaku_data::prepare::{PrepareEvent, TokenizerSource, tokenize_corpus};
@@ -26,10 +27,11 @@ use crate::arch::Arch;
 use crate::inference::Decoding;
 use crate::inference::attention::heatmap;
 use crate::inference::input::read_input;
-use crate::inference::lines::translate_lines;
+use crate::inference::lines::translate_lines_with;
 use crate::report::scoring::{bleu_by_length, score};
-use crate::report::{ArchResult, CompareReport, Curve, Example, PairTest};
-use crate::run::{RunDir, write_atomic};
+use crate::report::{ArchResult, CompareReport, Curve, Example, PairTest, RunSettings};
+use crate::run::config::ScheduleKind;
+use crate::run::{CheckpointChoice, RunConfig, RunDir, write_atomic};
 use crate::training::validation::ValidScores;
 
 /// Trains and evaluates every architecture of `args`, then writes the report.
@@ -38,6 +40,7 @@ pub fn compare(args: &CompareOptions) -> Result<()> {
         bail!("--archs names no architecture");
     }
     fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    check_same_settings(args)?;
     let tokenizer_dir = shared_tokenizers(args)?;
     let mut results = Vec::new();
     for &arch in &args.archs {
@@ -50,6 +53,51 @@ pub fn compare(args: &CompareOptions) -> Result<()> {
     eprintln!("{}", crate::report::table(&report, args.lang));
     eprintln!("report: {}", args.out.join("report.md").display());
     Ok(())
+}
+
+/// A comparison directory holds the results of one set of settings: `compare.json` records
+/// them, and a rerun with other settings is refused instead of mixing old and new results.
+fn check_same_settings(args: &CompareOptions) -> Result<()> {
+    let path = args.out.join("compare.json");
+    let now = args.fingerprint();
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let before: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is damaged", path.display()))?;
+            let changed = changed_settings(&before, &now);
+            if !changed.is_empty() {
+                bail!(
+                    "{} holds a comparison made with other settings ({}); its runs and scores \
+                     would be mixed with the new ones. Give a new --out, or delete {} to start \
+                     over",
+                    args.out.display(),
+                    changed.join("; "),
+                    args.out.display()
+                );
+            }
+            Ok(())
+        }
+        Err(_) => write_atomic(&path, serde_json::to_string_pretty(&now)?.as_bytes()),
+    }
+}
+
+/// `key: before → now` for every setting that differs.
+fn changed_settings(before: &serde_json::Value, now: &serde_json::Value) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let (b, n) = (
+        before.as_object().unwrap_or(&empty),
+        now.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = b.keys().chain(n.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| b.get(*k) != n.get(*k))
+        .map(|k| {
+            let show = |v: Option<&serde_json::Value>| v.map_or("-".into(), |v| v.to_string());
+            format!("{k}: {} → {}", show(b.get(k)), show(n.get(k)))
+        })
+        .collect()
 }
 
 /// One tokenizer for every architecture, trained once on the cleaned training data.
@@ -86,9 +134,41 @@ struct RunSummary {
     parameters: usize,
     seconds: f64,
     steps: usize,
+    #[serde(default)]
+    epochs: usize,
+    #[serde(default)]
+    valid_seconds: f64,
+    #[serde(default)]
+    target_tokens: usize,
     tokens_per_second: f64,
     best: Option<ValidScores>,
     peak_rss_mib: Option<f64>,
+}
+
+/// The settings a run trained with, from its `config.json`.
+fn run_settings(config: &RunConfig, checkpoint: CheckpointChoice) -> RunSettings {
+    let t = &config.train;
+    let schedule = match t.schedule {
+        ScheduleKind::Constant => "constant".to_string(),
+        ScheduleKind::InverseSqrt => format!("inverse-sqrt, {} warm-up", t.warmup),
+        ScheduleKind::Plateau => format!(
+            "plateau ×{} after {} validations",
+            t.plateau_factor, t.plateau_patience
+        ),
+    };
+    let model = serde_json::to_value(&config.model).unwrap_or_default();
+    let metric = t.select_metric.to_possible_value();
+    RunSettings {
+        lr: t.lr,
+        schedule,
+        adam: [t.adam_beta1, t.adam_beta2, t.adam_epsilon],
+        label_smoothing: t.label_smoothing,
+        clip_norm: t.clip_norm,
+        max_tokens: t.max_tokens,
+        dropout: model["dropout"].as_f64(),
+        select_metric: metric.map_or("-".into(), |m| m.get_name().to_string()),
+        checkpoint: checkpoint.to_string(),
+    }
 }
 
 /// Test-set scores of one trained architecture, cached in `eval.json`.
@@ -100,12 +180,14 @@ fn evaluate_arch(args: &CompareOptions, arch: Arch, run: &Path) -> Result<ArchRe
         return Ok(result);
     }
     let run_dir = RunDir::open(run)?;
+    let config = run_dir.load_config()?;
     let summary: RunSummary = serde_json::from_str(&fs::read_to_string(run_dir.summary_path())?)
         .with_context(|| format!("reading {}", run_dir.summary_path().display()))?;
     let sources = read_input(Some(&args.test_src))?;
     let refs = read_input(Some(&args.test_tgt))?;
     let start = Instant::now();
-    let out = translate_lines(run, args.backend, &sources, Decoding::new(1, 1, 0.0), 4096)?;
+    let greedy = Decoding::new(1, 1, 0.0);
+    let out = translate_lines_with(run, args.checkpoint, args.backend, &sources, greedy, 4096)?;
     let greedy_sps = sources.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
     let bleu = BleuOptions::default();
     let scores = score(&out.best, &refs, &bleu, &ChrfOptions::default())?;
@@ -119,6 +201,10 @@ fn evaluate_arch(args: &CompareOptions, arch: Arch, run: &Path) -> Result<ArchRe
         parameters: summary.parameters,
         train_seconds: summary.seconds,
         steps: summary.steps,
+        epochs: summary.epochs,
+        target_tokens: summary.target_tokens,
+        valid_seconds: summary.valid_seconds,
+        settings: run_settings(&config, args.checkpoint),
         tokens_per_second: summary.tokens_per_second,
         best_valid_ppl: summary.best.as_ref().map(|b| b.ppl()),
         best_valid_bleu: summary.best.as_ref().and_then(|b| b.bleu),
@@ -219,4 +305,20 @@ fn example_indices(sources: &[String]) -> Vec<usize> {
         .collect();
     picks.dedup();
     picks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_settings;
+
+    #[test]
+    fn changed_settings_name_each_difference_once() {
+        let before = serde_json::json!({"lr": null, "seed": 42, "epochs": 1});
+        let now = serde_json::json!({"lr": 0.001, "seed": 42, "warmup": 10});
+        assert_eq!(
+            changed_settings(&before, &now),
+            ["epochs: 1 → -", "lr: null → 0.001", "warmup: - → 10"]
+        );
+        assert!(changed_settings(&now, &now).is_empty());
+    }
 }

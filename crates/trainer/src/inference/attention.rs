@@ -42,6 +42,10 @@ pub fn heatmap(
         .iter()
         .map(|&id| piece(&out.tokenizers.src, id))
         .collect();
+    // A text over the run's length limit was translated from its first tokens: one column
+    // per token the encoder saw, and its EOS.
+    let columns = weights.first().map_or(0, Vec::len);
+    source.truncate(columns.saturating_sub(1));
     source.push("</s>".into());
     let mut target: Vec<String> = hyp
         .tokens

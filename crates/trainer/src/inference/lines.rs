@@ -3,14 +3,15 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use honyaku_core::Hypothesis;
 use honyaku_data::tokenizer::Tokenizers;
 
 use super::decoding::Decoding;
 use super::translate::TranslateJob;
 use crate::backend::Backend;
-use crate::run::RunDir;
+use crate::limits::{truncate_sources, truncation_warning};
+use crate::run::{CheckpointChoice, RunDir};
 
 /// Translations of a list of lines.
 pub struct Translations {
@@ -22,10 +23,25 @@ pub struct Translations {
     pub tokenizers: Tokenizers,
 }
 
-/// Loads a run and translates `lines` with it: the shared path of `translate`, `evaluate` and
-/// `compare`. Lines longer than the run's maximum length are truncated with a warning.
+/// Loads a run's default (best) checkpoint and translates `lines` with it; see
+/// [`translate_lines_with`].
 pub fn translate_lines(
     run_dir: &Path,
+    backend: Backend,
+    lines: &[String],
+    decoding: Decoding,
+    max_tokens: usize,
+) -> Result<Translations> {
+    let checkpoint = CheckpointChoice::Best;
+    translate_lines_with(run_dir, checkpoint, backend, lines, decoding, max_tokens)
+}
+
+/// Loads a run's `checkpoint` and translates `lines` with it: the shared path of `translate`,
+/// `evaluate` and `compare`. Lines longer than the run's maximum length are truncated with a
+/// warning.
+pub fn translate_lines_with(
+    run_dir: &Path,
+    checkpoint: CheckpointChoice,
     backend: Backend,
     lines: &[String],
     decoding: Decoding,
@@ -34,32 +50,13 @@ pub fn translate_lines(
     let run = RunDir::open(run_dir)?;
     let config = run.load_config()?;
     let tokenizers = Tokenizers::load_dir(&run.root)?;
-    let checkpoint = run.inference_checkpoint()?;
+    let checkpoint = run.checkpoint(checkpoint)?;
+    check_beam(&decoding, config.model.tgt_vocab())?;
     let max_len = config.data.max_len;
-    let mut truncated = Vec::new();
-    let sources: Vec<Vec<u32>> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut ids = tokenizers.src.encode(line);
-            if ids.len() > max_len {
-                ids.truncate(max_len);
-                truncated.push(i + 1);
-            }
-            ids
-        })
-        .collect();
-    if !truncated.is_empty() {
-        let shown: Vec<String> = truncated.iter().take(10).map(|n| n.to_string()).collect();
-        eprintln!(
-            "warning: {} input line(s) longer than the run's maximum of {max_len} tokens were \
-             translated from their first {max_len} tokens only (line{} {}{}); split long \
-             sentences to translate them whole",
-            truncated.len(),
-            if truncated.len() == 1 { "" } else { "s" },
-            shown.join(", "),
-            if truncated.len() > 10 { ", ..." } else { "" }
-        );
+    let mut sources: Vec<Vec<u32>> = lines.iter().map(|l| tokenizers.src.encode(l)).collect();
+    let truncated = truncate_sources(&mut sources, max_len);
+    if let Some(warning) = truncation_warning(&truncated, max_len) {
+        eprintln!("{warning}");
     }
     let device = backend.device()?;
     let hyps = config.model.run(
@@ -88,4 +85,19 @@ pub fn translate_lines(
         best,
         tokenizers,
     })
+}
+
+/// Refuses a beam wider than the run's target vocabulary: a search step extends at most one
+/// hypothesis per token.
+fn check_beam(decoding: &Decoding, tgt_vocab: usize) -> Result<()> {
+    if let Decoding::Beam(b) = decoding
+        && b.beam > tgt_vocab
+    {
+        bail!(
+            "--beam {} is wider than this run's target vocabulary of {tgt_vocab} tokens; give \
+             --beam {tgt_vocab} or less",
+            b.beam
+        );
+    }
+    Ok(())
 }

@@ -77,9 +77,44 @@ pub struct ArchResult {
     pub peak_rss_mib: Option<f64>,
     /// Validation learning curve.
     pub curve: Curve,
+    /// Epochs started.
+    #[serde(default)]
+    pub epochs: usize,
+    /// Target tokens trained on.
+    #[serde(default)]
+    pub target_tokens: usize,
+    /// Seconds of the training wall time spent validating.
+    #[serde(default)]
+    pub valid_seconds: f64,
+    /// The training settings the run used.
+    #[serde(default)]
+    pub settings: RunSettings,
     /// Test-set translations.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub hypotheses: Vec<String>,
+}
+
+/// The training settings of one run, as its `config.json` records them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Peak (or constant) learning rate.
+    pub lr: f64,
+    /// Schedule, in words (with its warm-up or plateau settings).
+    pub schedule: String,
+    /// Adam's β₁, β₂ and ε.
+    pub adam: [f64; 3],
+    /// Label smoothing.
+    pub label_smoothing: f64,
+    /// Gradient-norm clipping.
+    pub clip_norm: Option<f32>,
+    /// Tokens per batch.
+    pub max_tokens: usize,
+    /// The model's dropout.
+    pub dropout: Option<f64>,
+    /// The metric that picked the best checkpoint.
+    pub select_metric: String,
+    /// The checkpoint the test set was translated with.
+    pub checkpoint: String,
 }
 
 /// Paired bootstrap between two architectures.

@@ -54,6 +54,8 @@ pub(super) fn markdown(r: &CompareReport, lang: Lang, plot_files: &[String]) -> 
             a.test.signature.bleu, a.test.signature.chrf
         );
     }
+    runs_table(&mut s, r, lang);
+    settings_table(&mut s, r, lang);
     let _ = writeln!(s, "\n## {}\n", w.by_length);
     let labels: Vec<&str> = r.archs.first().map_or(Vec::new(), |a| {
         a.bleu_by_length.iter().map(|b| b.label.as_str()).collect()
@@ -109,4 +111,52 @@ pub(super) fn markdown(r: &CompareReport, lang: Lang, plot_files: &[String]) -> 
         let _ = writeln!(s, "![{f}]({f})");
     }
     s
+}
+
+/// What each run got of the budget: wall time, updates, epochs, tokens, validation time.
+fn runs_table(s: &mut String, r: &CompareReport, lang: Lang) {
+    let w = words(lang);
+    let _ = writeln!(
+        s,
+        "\n## {}\n\n| {} | {} | {} | {} | {} | {} |\n|---|---|---|---|---|---|",
+        w.runs, w.arch, w.train_time, w.updates, w.epochs, w.tokens_seen, w.validating
+    );
+    for a in &r.archs {
+        let share = 100.0 * a.valid_seconds / a.train_seconds.max(1e-9);
+        let _ = writeln!(
+            s,
+            "| {} | {:.0} s | {} | {} | {} | {:.0} s ({share:.0}%) |",
+            a.arch, a.train_seconds, a.steps, a.epochs, a.target_tokens, a.valid_seconds
+        );
+    }
+}
+
+/// The settings each run trained with.
+fn settings_table(s: &mut String, r: &CompareReport, lang: Lang) {
+    let w = words(lang);
+    let _ = writeln!(
+        s,
+        "\n## {}\n\n| {} | lr | {} | {} | {} | clip | {} | dropout | {} |\n\
+         |---|---|---|---|---|---|---|---|---|",
+        w.settings, w.arch, w.schedule, w.adam, w.smoothing, w.batch, w.selection
+    );
+    for a in &r.archs {
+        let c = &a.settings;
+        let _ = writeln!(
+            s,
+            "| {} | {:e} | {} | {}, {}, {:e} | {} | {} | {} | {} | {} ({}) |",
+            a.arch,
+            c.lr,
+            c.schedule,
+            c.adam[0],
+            c.adam[1],
+            c.adam[2],
+            c.label_smoothing,
+            c.clip_norm.map_or("-".into(), |v| v.to_string()),
+            c.max_tokens,
+            c.dropout.map_or("-".into(), |v| v.to_string()),
+            c.checkpoint,
+            c.select_metric
+        );
+    }
 }

@@ -12,7 +12,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-pub use self::comparison::{ArchResult, CompareReport, Curve, CurvePoint, Example, PairTest};
+pub use self::comparison::{
+    ArchResult, CompareReport, Curve, CurvePoint, Example, PairTest, RunSettings,
+};
 use self::figures::write_plots;
 use self::markdown::markdown;
 pub use self::markdown::table;

@@ -24,9 +24,11 @@ pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<()> {
         for &(path, bytes) in files {
             let tmp = temp_path(path)?;
             staged.push((tmp.clone(), path));
+            crate::faults::file_operation();
             write_synced(&tmp, path, bytes).map_err(|e| write_error(path, e))?;
         }
         for (tmp, path) in &staged {
+            crate::faults::file_operation();
             fs::rename(tmp, path).map_err(|e| write_error(path, e))?;
         }
         Ok(())
@@ -45,7 +47,7 @@ pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<()> {
 }
 
 /// The temporary file next to `path` (created with its directory).
-fn temp_path(path: &Path) -> Result<PathBuf> {
+pub(crate) fn temp_path(path: &Path) -> Result<PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -58,7 +60,7 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
 }
 
 /// Writes and syncs the temporary file `tmp` of `path`.
-fn write_synced(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_synced(tmp: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = File::create(tmp)?;
     let (head, tail) = bytes.split_at(bytes.len() / 2);
     file.write_all(head)?;
@@ -83,7 +85,7 @@ fn fault_pause(path: &Path) {
 }
 
 /// A write error that names the file, keeps the OS reason as its cause and says what to do.
-fn write_error(path: &Path, err: std::io::Error) -> anyhow::Error {
+pub(crate) fn write_error(path: &Path, err: std::io::Error) -> anyhow::Error {
     use std::io::ErrorKind;
     let hint = match err.kind() {
         ErrorKind::StorageFull | ErrorKind::FileTooLarge | ErrorKind::QuotaExceeded => {

@@ -1,10 +1,11 @@
 //! `config.json`: the model, training and data settings of a run, as used.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use honyaku_core::recipe::{LrSchedule, Recipe};
 use honyaku_data::clean::CleanConfig;
 use honyaku_data::tokenizer::{SubwordModel, TokenizerConfig};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ settings! {
     /// Passes over the training data (used when `max_steps` is not set).
     epochs: usize = 10,
         /// Passes over the training data.
-        #[arg(long, conflicts_with = "max_steps", display_order = 15)]
+        #[arg(long, conflicts_with = "max_steps", display_order = 15, value_parser = crate::checks::epochs)]
         epochs: Option<usize> => |c, v| {
             c.epochs = v;
             c.max_steps = None;
@@ -36,12 +37,12 @@ settings! {
     /// Stop after this many updates, whatever the epoch.
     max_steps: Option<usize> = None,
         /// Stop after this many updates.
-        #[arg(long, display_order = 16)]
+        #[arg(long, display_order = 16, value_parser = crate::checks::steps)]
         max_steps: Option<usize> => |c, v| c.max_steps = Some(v);
     /// Token budget of a batch: sentences × padded length (the longer side).
     max_tokens: usize = 4096,
         /// Token budget per batch.
-        #[arg(long, display_order = 17)]
+        #[arg(long, display_order = 17, value_parser = crate::checks::max_tokens)]
         max_tokens: Option<usize> => |c, v| c.max_tokens = v;
     /// The optimizer: Adam, or AdamW with decoupled weight decay.
     optimizer: OptimizerKind = OptimizerKind::Adam,
@@ -51,12 +52,28 @@ settings! {
     /// AdamW's decoupled weight decay (ignored by Adam).
     weight_decay: f64 = 0.01,
         /// AdamW's weight decay (default 0.01).
-        #[arg(long, display_order = 39)]
+        #[arg(long, display_order = 39, value_parser = crate::checks::non_negative)]
         weight_decay: Option<f64> => |c, v| c.weight_decay = v;
+    /// Adam's and AdamW's β₁ (decay of the first moment).
+    adam_beta1: f64 = 0.9,
+        /// Adam's β₁ (default: the architecture's recipe).
+        #[arg(long, display_order = 39, value_parser = crate::checks::probability)]
+        adam_beta1: Option<f64> => |c, v| c.adam_beta1 = v;
+    /// Adam's and AdamW's β₂ (decay of the second moment).
+    adam_beta2: f64 = 0.999,
+        /// Adam's β₂ (default: the architecture's recipe).
+        #[arg(long, display_order = 39, value_parser = crate::checks::probability)]
+        adam_beta2: Option<f64> => |c, v| c.adam_beta2 = v;
+    /// Adam's and AdamW's ε (added to the denominator). The default is Burn's (runs written
+    /// before recipes had it); the recipes set their own.
+    adam_epsilon: f64 = 1e-5,
+        /// Adam's ε (default: the architecture's recipe).
+        #[arg(long, display_order = 39, value_parser = crate::checks::positive_number)]
+        adam_eps: Option<f64> => |c, v| c.adam_epsilon = v;
     /// Learning rate (the peak rate of a warm-up schedule).
     lr: f64 = 1e-3,
         /// Learning rate (the peak rate with --schedule inverse-sqrt).
-        #[arg(long, display_order = 18)]
+        #[arg(long, display_order = 18, value_parser = crate::checks::learning_rate)]
         lr: Option<f64> => |c, v| c.lr = v;
     /// Learning-rate schedule.
     schedule: ScheduleKind = ScheduleKind::Constant,
@@ -66,28 +83,28 @@ settings! {
     /// Warm-up updates of the `inverse-sqrt` schedule.
     warmup: usize = 4000,
         /// Warm-up updates of the inverse-sqrt schedule.
-        #[arg(long, display_order = 20)]
+        #[arg(long, display_order = 20, value_parser = crate::checks::count)]
         warmup: Option<usize> => |c, v| c.warmup = v;
     /// `plateau` schedule: multiply the learning rate by this when the selection metric has
     /// not improved for `plateau_patience` validations.
     plateau_factor: f64 = 0.5,
         /// `--schedule plateau`: factor applied to the learning rate on a plateau (default 0.5).
-        #[arg(long, display_order = 40)]
+        #[arg(long, display_order = 40, value_parser = crate::checks::factor)]
         plateau_factor: Option<f64> => |c, v| c.plateau_factor = v;
     /// `plateau` schedule: validations without improvement before a reduction.
     plateau_patience: usize = 2,
         /// `--schedule plateau`: validations without improvement before a reduction (default 2).
-        #[arg(long, display_order = 41)]
+        #[arg(long, display_order = 41, value_parser = crate::checks::positive)]
         plateau_patience: Option<usize> => |c, v| c.plateau_patience = v;
     /// Label smoothing of the loss.
     label_smoothing: f64 = 0.1,
         /// Label smoothing of the training loss.
-        #[arg(long, display_order = 21)]
+        #[arg(long, display_order = 21, value_parser = crate::checks::probability)]
         label_smoothing: Option<f64> => |c, v| c.label_smoothing = v;
     /// Clip the global L2 norm of all gradients to this (none when absent).
     clip_norm: Option<f32> = Some(1.0),
         /// Clip the global L2 norm of all gradients to this (0 disables clipping).
-        #[arg(long, display_order = 34)]
+        #[arg(long, display_order = 34, value_parser = crate::checks::clip_norm)]
         clip_norm: Option<f32> => |c, v| c.clip_norm = (v > 0.0).then_some(v);
     /// Seed of initialisation, dropout and data order.
     seed: u64 = 42,
@@ -99,12 +116,12 @@ settings! {
     /// Stop after this many minutes of wall time (validation included).
     max_minutes: Option<f64> = None,
         /// Stop after this many minutes of wall time.
-        #[arg(long, display_order = 28)]
+        #[arg(long, display_order = 28, value_parser = crate::checks::minutes)]
         max_minutes: Option<f64> => |c, v| c.max_minutes = Some(v);
     /// Validate every this many updates (default: at the end of every epoch).
     valid_every: Option<usize> = None,
         /// Validate every N updates (default: after every epoch).
-        #[arg(long, display_order = 29)]
+        #[arg(long, display_order = 29, value_parser = crate::checks::positive)]
         valid_every: Option<usize> => |c, v| c.valid_every = Some(v);
     /// Decode the validation set greedily to report BLEU and chrF.
     valid_bleu: bool = true,
@@ -112,32 +129,32 @@ settings! {
         #[arg(long, display_order = 32)]
         no_valid_bleu: bool => |c, _v| c.valid_bleu = false;
     /// The metric that picks the best checkpoint and drives early stopping.
-    select_metric: SelectMetric = SelectMetric::Bleu,
+    select_metric: SelectMetric = SelectMetric::Auto,
         /// The validation metric that picks the best checkpoint and drives early stopping.
         #[arg(long, value_enum, display_order = 30)]
         early_stop_metric: Option<SelectMetric> => |c, v| c.select_metric = v;
     /// Stop after this many validations without improvement.
     patience: Option<usize> = None,
         /// Stop after N validations without improvement.
-        #[arg(long, display_order = 31)]
+        #[arg(long, display_order = 31, value_parser = crate::checks::positive)]
         patience: Option<usize> => |c, v| c.patience = Some(v);
     /// Save the resumable state (`last.bpk`, optimizer, `train_state.json`) every this many
     /// updates, besides every validation, epoch end and interrupt.
     save_every: Option<usize> = None,
         /// Save the resumable state every N updates (besides validations and epoch ends).
-        #[arg(long, display_order = 33)]
+        #[arg(long, display_order = 33, value_parser = crate::checks::positive)]
         save_every: Option<usize> => |c, v| c.save_every = Some(v);
     /// Gradient accumulation: batches per update (the loss is normalised by their target
     /// tokens together).
     accum: usize = 1,
         /// Accumulate gradients over N batches per update.
-        #[arg(long, display_order = 35)]
+        #[arg(long, display_order = 35, value_parser = crate::checks::accum)]
         accum: Option<usize> => |c, v| c.accum = v;
     /// Keep the newest N step checkpoints (`checkpoints/step-K.bpk`, one per save) for
     /// `honyaku average`; 0 keeps none.
     keep_checkpoints: usize = 0,
         /// Keep the newest N step checkpoints for `honyaku average`.
-        #[arg(long, display_order = 36)]
+        #[arg(long, display_order = 36, value_parser = crate::checks::count)]
         keep_checkpoints: Option<usize> => |c, v| c.keep_checkpoints = v;
     /// Data parallel: devices of the backend to train on at once (GPUs `0..N` for wgpu;
     /// worker threads sharing the CPU for flex and ndarray). Each takes its own batch of
@@ -145,7 +162,7 @@ settings! {
     devices: usize = 1,
         /// Data parallel: train on N devices of the backend at once, one batch of --max-tokens
         /// each (GPUs 0..N with wgpu; worker threads sharing the CPU with flex and ndarray).
-        #[arg(long, display_order = 37)]
+        #[arg(long, display_order = 37, value_parser = crate::checks::devices)]
         devices: Option<usize> => |c, v| c.devices = v;
 }
 
@@ -153,11 +170,35 @@ settings! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
-    /// Adam (Kingma & Ba 2015), β = (0.9, 0.999), ε = 1e-5.
+    /// Adam (Kingma & Ba 2015), with the run's β and ε.
     #[default]
     Adam,
     /// AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay.
     Adamw,
+}
+
+impl SelectMetric {
+    /// `Auto` decided for these validation targets (BLEU when at least half of the
+    /// sentences of more than one character hold a space); other metrics as they are.
+    pub fn resolved(self, targets: &[String]) -> Self {
+        if self != Self::Auto {
+            return self;
+        }
+        let sentences: Vec<&str> = targets
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| t.chars().nth(1).is_some())
+            .collect();
+        let spaced = sentences
+            .iter()
+            .filter(|t| t.contains(char::is_whitespace))
+            .count();
+        if spaced * 2 >= sentences.len() {
+            Self::Bleu
+        } else {
+            Self::Chrf
+        }
+    }
 }
 
 /// How the learning rate changes with the update count.
@@ -180,8 +221,12 @@ pub enum ScheduleKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SelectMetric {
-    /// BLEU of greedy translations (higher is better).
+    /// BLEU when the validation targets separate words by spaces, chrF when most do not
+    /// (Japanese, Chinese, Thai: 13a BLEU would count whole sentences as single words). Decided
+    /// when the run starts; `config.json` keeps the metric chosen.
     #[default]
+    Auto,
+    /// BLEU of greedy translations (higher is better).
     Bleu,
     /// chrF of greedy translations (higher is better).
     Chrf,
@@ -190,6 +235,34 @@ pub enum SelectMetric {
 }
 
 impl TrainConfig {
+    /// The defaults with `recipe`'s settings: where a new run starts, before its config file and
+    /// its flags.
+    pub fn from_recipe(recipe: &Recipe) -> Self {
+        let mut config = Self {
+            lr: recipe.lr,
+            adam_beta1: recipe.adam.beta1,
+            adam_beta2: recipe.adam.beta2,
+            adam_epsilon: recipe.adam.epsilon,
+            label_smoothing: recipe.label_smoothing,
+            clip_norm: recipe.clip_norm,
+            max_tokens: recipe.max_tokens,
+            ..Self::default()
+        };
+        match recipe.schedule {
+            LrSchedule::Constant => config.schedule = ScheduleKind::Constant,
+            LrSchedule::InverseSqrt { warmup } => {
+                config.schedule = ScheduleKind::InverseSqrt;
+                config.warmup = warmup;
+            }
+            LrSchedule::Plateau { factor, patience } => {
+                config.schedule = ScheduleKind::Plateau;
+                config.plateau_factor = factor;
+                config.plateau_patience = patience;
+            }
+        }
+        config
+    }
+
     /// Checks values, with messages a user can act on.
     pub fn validate(&self) -> Result<()> {
         if self.max_tokens == 0 {
@@ -215,6 +288,20 @@ impl TrainConfig {
         }
         if self.devices == 0 {
             bail!("devices must be at least 1");
+        }
+        for (name, beta) in [
+            ("adam_beta1", self.adam_beta1),
+            ("adam_beta2", self.adam_beta2),
+        ] {
+            if !(0.0..1.0).contains(&beta) {
+                bail!("{name} must be in [0, 1), got {beta}");
+            }
+        }
+        if !(self.adam_epsilon > 0.0 && self.adam_epsilon.is_finite()) {
+            bail!(
+                "adam_epsilon must be a positive number, got {}",
+                self.adam_epsilon
+            );
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
             bail!("weight_decay must be 0 or more, got {}", self.weight_decay);
@@ -247,7 +334,7 @@ settings! {
     /// Subword tokenizer settings.
     tokenizer: TokenizerConfig = TokenizerConfig::default(),
         /// Subword vocabulary size.
-        #[arg(long, display_order = 23)]
+        #[arg(long, display_order = 23, value_parser = crate::checks::vocab_size)]
         vocab_size: Option<usize> => |d, v| d.tokenizer.vocab_size = v,
         /// Subword model.
         #[arg(long, value_enum, display_order = 24)]
@@ -324,6 +411,8 @@ impl RunConfig {
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;
         self.train.validate()?;
+        crate::limits::check_positions(&self.model, self.data.max_len)
+            .map_err(anyhow::Error::msg)?;
         CleanConfig {
             max_len: self.data.max_len,
             max_ratio: self.data.max_ratio,
@@ -340,13 +429,40 @@ impl RunConfig {
 pub struct FileConfig {
     /// The `model` section.
     pub model: Option<ModelConfig>,
-    /// The `train` section.
-    pub train: Option<TrainConfig>,
+    /// The `train` section: the settings it names replace those of the architecture's recipe
+    /// (see [`FileConfig::train_over`]).
+    pub train: Option<serde_json::Map<String, serde_json::Value>>,
     /// The `data` section.
     pub data: Option<DataConfig>,
+    /// Where the file was read from, for messages.
+    #[serde(skip)]
+    path: Option<PathBuf>,
+}
+
+/// The message of a config file that cannot be read as one.
+fn invalid_file(path: &Path) -> String {
+    format!(
+        "config file {} is not valid (expected a JSON object with optional `model`, `train` and \
+         `data` sections)",
+        path.display()
+    )
 }
 
 impl FileConfig {
+    /// `base` (the recipe's settings) with every setting the `train` section names replaced.
+    pub fn train_over(&self, base: TrainConfig) -> Result<TrainConfig> {
+        let Some(section) = &self.train else {
+            return Ok(base);
+        };
+        let mut merged = match serde_json::to_value(base)? {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("TrainConfig serializes to an object"),
+        };
+        merged.extend(section.clone());
+        serde_json::from_value(serde_json::Value::Object(merged))
+            .with_context(|| invalid_file(self.path.as_deref().unwrap_or(Path::new("(config)"))))
+    }
+
     /// Reads a `--config` file; no file gives empty sections.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
@@ -354,13 +470,9 @@ impl FileConfig {
         };
         let text = fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| {
-            format!(
-                "config file {} is not valid (expected a JSON object with optional `model`, `train` \
-                 and `data` sections)",
-                path.display()
-            )
-        })
+        let mut file: Self = serde_json::from_str(&text).with_context(|| invalid_file(path))?;
+        file.path = Some(path.to_path_buf());
+        Ok(file)
     }
 }
 
@@ -462,6 +574,9 @@ mod tests {
             "max_tokens",
             "optimizer",
             "weight_decay",
+            "adam_beta1",
+            "adam_beta2",
+            "adam_epsilon",
             "lr",
             "schedule",
             "warmup",
@@ -489,5 +604,94 @@ mod tests {
         assert_eq!(text.matches("\":").count(), order.len(), "{text}");
         let back: TrainConfig = serde_json::from_str(&text).unwrap();
         assert_eq!(back, TrainConfig::default());
+    }
+
+    #[test]
+    fn a_recipe_sets_the_schedule_adam_and_batch_and_leaves_the_rest_at_the_defaults() {
+        let recipe = Recipe {
+            lr: 2e-3,
+            schedule: LrSchedule::InverseSqrt { warmup: 300 },
+            adam: honyaku_core::recipe::AdamSettings::TRANSFORMER,
+            label_smoothing: 0.2,
+            clip_norm: None,
+            max_tokens: 1024,
+        };
+        let c = TrainConfig::from_recipe(&recipe);
+        assert_eq!(
+            (c.lr, c.schedule, c.warmup),
+            (2e-3, ScheduleKind::InverseSqrt, 300)
+        );
+        assert_eq!(
+            (c.adam_beta1, c.adam_beta2, c.adam_epsilon),
+            (0.9, 0.98, 1e-9)
+        );
+        assert_eq!(
+            (c.label_smoothing, c.clip_norm, c.max_tokens),
+            (0.2, None, 1024)
+        );
+        assert_eq!(c.seed, TrainConfig::default().seed);
+        let plateau = Recipe {
+            schedule: LrSchedule::Plateau {
+                factor: 0.7,
+                patience: 3,
+            },
+            ..recipe
+        };
+        let c = TrainConfig::from_recipe(&plateau);
+        assert_eq!(
+            (c.schedule, c.plateau_factor, c.plateau_patience),
+            (ScheduleKind::Plateau, 0.7, 3)
+        );
+    }
+
+    #[test]
+    fn a_config_file_replaces_only_the_settings_it_names() {
+        let base = TrainConfig {
+            lr: 2e-3,
+            warmup: 300,
+            ..TrainConfig::default()
+        };
+        let file: FileConfig =
+            serde_json::from_str(r#"{"train": {"lr": 5e-4, "seed": 7}}"#).unwrap();
+        let merged = file.train_over(base.clone()).unwrap();
+        assert_eq!((merged.lr, merged.seed, merged.warmup), (5e-4, 7, 300));
+        assert_eq!(
+            FileConfig::default().train_over(base.clone()).unwrap(),
+            base
+        );
+        let typo: FileConfig = serde_json::from_str(r#"{"train": {"epochz": 3}}"#).unwrap();
+        let err = format!("{:#}", typo.train_over(base).unwrap_err());
+        assert!(err.contains("unknown field `epochz`"), "{err}");
+    }
+
+    #[test]
+    fn auto_selects_bleu_for_spaced_targets_and_chrf_for_unsegmented_ones() {
+        let spaced = ["a cat sleeps .", "dogs run", "x"].map(String::from);
+        let unsegmented = ["猫が寝ている。", "犬が走る", "はい、そうです"].map(String::from);
+        assert_eq!(SelectMetric::Auto.resolved(&spaced), SelectMetric::Bleu);
+        assert_eq!(
+            SelectMetric::Auto.resolved(&unsegmented),
+            SelectMetric::Chrf
+        );
+        assert_eq!(
+            SelectMetric::Loss.resolved(&unsegmented),
+            SelectMetric::Loss
+        );
+        assert_eq!(
+            SelectMetric::Bleu.resolved(&unsegmented),
+            SelectMetric::Bleu
+        );
+    }
+
+    #[test]
+    fn adam_settings_out_of_range_are_refused() {
+        for (beta2, eps) in [(1.0, 1e-8), (0.98, 0.0), (-0.1, 1e-8)] {
+            let c = TrainConfig {
+                adam_beta2: beta2,
+                adam_epsilon: eps,
+                ..TrainConfig::default()
+            };
+            assert!(c.validate().is_err(), "β₂ {beta2}, ε {eps}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::atomic::write_atomic;
 use super::config::RunConfig;
@@ -16,6 +16,29 @@ pub struct RunDir {
     pub root: PathBuf,
 }
 
+/// Which of a run's checkpoints translation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckpointChoice {
+    /// The best by the run's selection metric (the last one when the run had no validation).
+    #[default]
+    Best,
+    /// The latest one.
+    Last,
+    /// The mean of the last step checkpoints, written by `honyaku average`.
+    Averaged,
+}
+
+impl std::fmt::Display for CheckpointChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Best => "best",
+            Self::Last => "last",
+            Self::Averaged => "averaged",
+        })
+    }
+}
+
 impl RunDir {
     /// Creates a new run directory; refuses to reuse one that holds a run unless `overwrite`.
     pub fn create(root: &Path, overwrite: bool) -> Result<Self> {
@@ -24,7 +47,8 @@ impl RunDir {
             root: root.to_path_buf(),
         };
         if run.config_path().exists() {
-            for p in [run.checkpoint_dir(), run.metrics_path()] {
+            let journal = super::commit::journal_path(root);
+            for p in [run.checkpoint_dir(), run.metrics_path(), journal] {
                 if p.is_dir() {
                     fs::remove_dir_all(&p)?;
                 } else if p.exists() {
@@ -93,19 +117,52 @@ impl RunDir {
         self.checkpoint_dir().join("best.bpk")
     }
 
-    /// The checkpoint translation uses: the best one when validation ran, else the last.
+    /// `checkpoints/averaged.bpk`, the mean that `honyaku average` writes.
+    pub fn averaged_checkpoint(&self) -> PathBuf {
+        self.checkpoint_dir().join("averaged.bpk")
+    }
+
+    /// The checkpoint translation uses by default: the best one when validation ran, else the
+    /// last.
     pub fn inference_checkpoint(&self) -> Result<PathBuf> {
-        for p in [self.best_checkpoint(), self.last_checkpoint()] {
-            if p.is_file() {
-                return Ok(p);
+        self.checkpoint(CheckpointChoice::Best)
+    }
+
+    /// The checkpoint `choice` names, with an error that says how to get it when it is
+    /// missing. `Best` falls back to the last checkpoint of a run trained without validation.
+    pub fn checkpoint(&self, choice: CheckpointChoice) -> Result<PathBuf> {
+        let averaged = self.averaged_checkpoint();
+        match choice {
+            CheckpointChoice::Best => {
+                for p in [self.best_checkpoint(), self.last_checkpoint()] {
+                    if p.is_file() {
+                        return Ok(p);
+                    }
+                }
+                bail!(
+                    "{} has no checkpoint yet (looked for {} and {})",
+                    self.root.display(),
+                    self.best_checkpoint().display(),
+                    self.last_checkpoint().display()
+                )
             }
+            CheckpointChoice::Last if self.last_checkpoint().is_file() => {
+                Ok(self.last_checkpoint())
+            }
+            CheckpointChoice::Last => bail!(
+                "{} has no last checkpoint ({} is missing)",
+                self.root.display(),
+                self.last_checkpoint().display()
+            ),
+            CheckpointChoice::Averaged if averaged.is_file() => Ok(averaged),
+            CheckpointChoice::Averaged => bail!(
+                "{} has no averaged checkpoint ({} is missing); train with --keep-checkpoints N, \
+                 then run honyaku average --run {} --last N",
+                self.root.display(),
+                averaged.display(),
+                self.root.display()
+            ),
         }
-        bail!(
-            "{} has no checkpoint yet (looked for {} and {})",
-            self.root.display(),
-            self.best_checkpoint().display(),
-            self.last_checkpoint().display()
-        )
     }
 
     /// `summary.json`: what the finished training run reports.
@@ -150,5 +207,43 @@ impl RunDir {
             )
         })?;
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_checkpoint_choice_names_its_file_or_says_how_to_make_it() {
+        let root = std::env::temp_dir().join(format!("honyaku-ckpt-choice-{}", std::process::id()));
+        let run = RunDir { root: root.clone() };
+        fs::create_dir_all(run.checkpoint_dir()).unwrap();
+        fs::write(run.last_checkpoint(), b"x").unwrap();
+        // No validation ran: `best` is the last checkpoint.
+        assert_eq!(
+            run.checkpoint(CheckpointChoice::Best).unwrap(),
+            run.last_checkpoint()
+        );
+        fs::write(run.best_checkpoint(), b"x").unwrap();
+        assert_eq!(
+            run.checkpoint(CheckpointChoice::Best).unwrap(),
+            run.best_checkpoint()
+        );
+        assert_eq!(
+            run.checkpoint(CheckpointChoice::Last).unwrap(),
+            run.last_checkpoint()
+        );
+        let err = run
+            .checkpoint(CheckpointChoice::Averaged)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("honyaku average --run"), "{err}");
+        fs::write(run.averaged_checkpoint(), b"x").unwrap();
+        assert_eq!(
+            run.checkpoint(CheckpointChoice::Averaged).unwrap(),
+            run.averaged_checkpoint()
+        );
+        fs::remove_dir_all(root).unwrap();
     }
 }

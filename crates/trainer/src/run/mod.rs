@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod commit;
 pub mod config;
 pub mod dir;
 mod overlay;
@@ -10,4 +11,4 @@ pub mod steps;
 
 pub use atomic::{write_atomic, write_atomic_all};
 pub use config::{DataConfig, OptimizerKind, RunConfig, SelectMetric, TrainConfig};
-pub use dir::RunDir;
+pub use dir::{CheckpointChoice, RunDir};

@@ -1,5 +1,5 @@
 //! Step checkpoints of a run: `checkpoints/step-K.bpk`, kept by `train --keep-checkpoints N`
-//! for checkpoint averaging, and `checkpoints/averaged.bpk`, their mean.
+//! for checkpoint averaging (their mean is `RunDir::averaged_checkpoint`).
 
 use std::fs;
 use std::path::PathBuf;
@@ -20,11 +20,6 @@ pub struct StepCheckpoint {
 /// `checkpoints/step-K.bpk`.
 pub fn step_checkpoint(run: &RunDir, step: usize) -> PathBuf {
     run.checkpoint_dir().join(format!("step-{step}.bpk"))
-}
-
-/// `checkpoints/averaged.bpk`.
-pub fn averaged_checkpoint(run: &RunDir) -> PathBuf {
-    run.checkpoint_dir().join("averaged.bpk")
 }
 
 /// The step checkpoints of `run`, oldest first.

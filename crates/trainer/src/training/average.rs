@@ -15,7 +15,7 @@ use crate::arch::ModelTask;
 use crate::backend::Backend;
 use crate::run::RunDir;
 use crate::run::checkpoint::{load_module, save_module};
-use crate::run::steps::{averaged_checkpoint, step_checkpoints};
+use crate::run::steps::step_checkpoints;
 
 struct Collect(Vec<Vec<f32>>);
 
@@ -121,7 +121,7 @@ pub fn average_last(run_dir: &Path, last: usize) -> Result<Averaged> {
     }
     let chosen = &all[all.len() - last..];
     let paths: Vec<PathBuf> = chosen.iter().map(|c| c.path.clone()).collect();
-    let out = averaged_checkpoint(&run);
+    let out = run.averaged_checkpoint();
     let device = Backend::Flex.device()?;
     config.model.run(
         &device,

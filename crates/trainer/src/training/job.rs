@@ -29,8 +29,9 @@ use crate::arch::ModelTask;
 use crate::run::checkpoint::{
     load_module, load_optimizer, module_bytes, optimizer_bytes, save_module,
 };
+use crate::run::commit::{commit_all, journal_path};
 use crate::run::steps::{prune_step_checkpoints, step_checkpoint};
-use crate::run::{RunDir, TrainConfig, write_atomic_all};
+use crate::run::{RunDir, TrainConfig};
 
 /// A training job for [`crate::arch::ModelConfig::run`].
 pub struct TrainJob<'a> {
@@ -178,6 +179,7 @@ impl ModelTask for TrainJob<'_> {
                     self.train_step(model, &mut optim, &group, parallel.as_ref(), &mut p)?;
                 model = update.model;
                 p.batch_in_epoch += group.len();
+                crate::faults::forced_panic("train-step", p.step);
                 match update.decision {
                     GuardDecision::Update => {}
                     GuardDecision::Skip => {
@@ -254,6 +256,7 @@ impl ModelTask for TrainJob<'_> {
             epochs: p.epoch,
             seconds: p.elapsed(start),
             valid_seconds: p.valid_seconds,
+            target_tokens: p.train_tokens,
             tokens_per_second: p.train_tokens as f64 / p.train_seconds.max(1e-9),
             last_train_loss: p.last_train_loss,
             best: p.best,
@@ -274,9 +277,9 @@ impl TrainJob<'_> {
         &self.devices[0]
     }
 
-    /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` together atomically: all three
-    /// are written before any replaces its old version, so a full disk leaves the previous
-    /// resume point whole.
+    /// Saves `last.bpk`, `last.optim.bpk` and `train_state.json` as one set (see
+    /// [`crate::commit`]): a full disk or a crash at any point leaves the previous resume point
+    /// or the new one, whole.
     fn save_state<M: Seq2Seq>(
         &self,
         model: &M,
@@ -304,14 +307,17 @@ impl TrainJob<'_> {
             reloads: p.guard.reloads,
             inputs: self.state.inputs.clone(),
         };
-        write_atomic_all(&[
-            (&self.run.last_checkpoint(), &module_bytes(model)?),
-            (&optim_checkpoint(self.run), &optimizer_bytes(optim)?),
-            (
-                &TrainState::path(self.run),
-                serde_json::to_string_pretty(&state)?.as_bytes(),
-            ),
-        ])?;
+        commit_all(
+            &journal_path(&self.run.root),
+            &[
+                (&self.run.last_checkpoint(), &module_bytes(model)?),
+                (&optim_checkpoint(self.run), &optimizer_bytes(optim)?),
+                (
+                    &TrainState::path(self.run),
+                    serde_json::to_string_pretty(&state)?.as_bytes(),
+                ),
+            ],
+        )?;
         let keep = self.config.keep_checkpoints;
         if keep > 0 && p.step > 0 {
             save_module(model, &step_checkpoint(self.run, p.step))?;

@@ -73,6 +73,20 @@ pub fn start(new: NewRun<'_>) -> Result<Trained> {
         &prepare_options(&new.train, &new.data, tokenizers),
         &mut |event| match event {
             PrepareEvent::Cleaned { source, report } => eprintln!("{source}: {report}"),
+            PrepareEvent::ValidCleaned { files, report } => eprintln!(
+                "validation '{}' / '{}': {report}",
+                files.src.display(),
+                files.tgt.display()
+            ),
+            PrepareEvent::TooLong {
+                set,
+                pairs,
+                max_len,
+            } => {
+                if let Some(warning) = crate::limits::dropped_warning(set, pairs, max_len) {
+                    eprintln!("{warning}");
+                }
+            }
             PrepareEvent::TrainingTokenizers { pairs } => {
                 eprintln!("training tokenizers ({pairs} pairs)...")
             }
@@ -84,9 +98,12 @@ pub fn start(new: NewRun<'_>) -> Result<Trained> {
         data.tokenizers.src.vocab_size(),
         data.tokenizers.tgt.vocab_size(),
     );
+    let mut settings = new.train;
+    let targets = data.valid.as_ref().map_or(&[][..], |v| &v.refs[..]);
+    settings.select_metric = settings.select_metric.resolved(targets);
     let config = RunConfig {
         model: new.model.with_vocab(src_vocab, tgt_vocab),
-        train: new.train,
+        train: settings,
         data: new.data,
         backend: new.backend,
         honyaku_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -126,7 +143,17 @@ pub fn resume(dir: &Path, extend: &TrainOverrides, quiet: bool) -> Result<Traine
     let data = prepare(
         &corpus,
         &prepare_options(&config.train, &config.data, tokenizers),
-        &mut |_| {},
+        &mut |event| {
+            if let PrepareEvent::TooLong {
+                set,
+                pairs,
+                max_len,
+            } = event
+                && let Some(warning) = crate::limits::dropped_warning(set, pairs, max_len)
+            {
+                eprintln!("{warning}");
+            }
+        },
     )?;
     check_plateau(&config.train, &corpus)?;
     let devices = train_devices(&config)?;

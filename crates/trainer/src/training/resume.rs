@@ -85,9 +85,17 @@ impl TrainState {
         run.root.join("train_state.json")
     }
 
-    /// Reads the state of `run`, with an error that says what is missing.
+    /// Reads the state of `run`, with an error that says what is missing; a save that was
+    /// interrupted is finished or undone first (see [`crate::run::commit::recover`]).
     pub fn load(run: &RunDir) -> Result<Self> {
         let path = Self::path(run);
+        let set = [run.last_checkpoint(), optim_checkpoint(run), path.clone()];
+        if crate::run::commit::recover(&crate::run::commit::journal_path(&run.root), &set)? {
+            eprintln!(
+                "finished the checkpoint save that was interrupted in {}",
+                run.root.display()
+            );
+        }
         if !path.is_file() {
             bail!(
                 "{} cannot be resumed: it has no train_state.json (written by honyaku train from \

@@ -203,16 +203,29 @@ pub fn step_seed(seed: u64, step: usize) -> u64 {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Adam as training uses it (clipping is global, done by [`clip_global_norm`]).
+/// Adam with Burn's defaults, as the benchmark uses it (clipping is global, done by
+/// [`clip_global_norm`]).
 pub fn new_optimizer() -> ModuleOptimizer {
     AdamConfig::new().init()
 }
 
-/// The optimizer `config` asks for.
+/// The optimizer `config` asks for, with its β and ε.
 pub fn optimizer_for(config: &TrainConfig) -> ModuleOptimizer {
+    let (beta_1, beta_2, epsilon) = (
+        config.adam_beta1 as f32,
+        config.adam_beta2 as f32,
+        config.adam_epsilon as f32,
+    );
     match config.optimizer {
-        OptimizerKind::Adam => new_optimizer(),
+        OptimizerKind::Adam => AdamConfig::new()
+            .with_beta_1(beta_1)
+            .with_beta_2(beta_2)
+            .with_epsilon(epsilon)
+            .init(),
         OptimizerKind::Adamw => AdamWConfig::new()
+            .with_beta_1(beta_1)
+            .with_beta_2(beta_2)
+            .with_epsilon(epsilon)
             .with_weight_decay(config.weight_decay as f32)
             .init(),
     }

@@ -30,6 +30,9 @@ pub struct TrainSummary {
     pub seconds: f64,
     /// Seconds spent in validation.
     pub valid_seconds: f64,
+    /// Target tokens trained on (absent from summaries written before it was recorded).
+    #[serde(default)]
+    pub target_tokens: usize,
     /// Target tokens per second of the training steps alone.
     pub tokens_per_second: f64,
     /// Mean training loss over the last logging window.

@@ -48,12 +48,16 @@ impl ValidScores {
         self.loss.exp()
     }
 
-    /// Whether these scores beat `other` by `metric` (falling back to the loss when a score is
-    /// missing).
+    /// Whether these scores beat `other` by `metric`. An equal score is broken by the loss, and
+    /// the loss decides when a score is missing.
     pub fn better_than(&self, other: &Self, metric: SelectMetric) -> bool {
-        match (metric, self.bleu, other.bleu, self.chrf, other.chrf) {
-            (SelectMetric::Bleu, Some(a), Some(b), _, _) => a > b,
-            (SelectMetric::Chrf, _, _, Some(a), Some(b)) => a > b,
+        let scores = match metric {
+            SelectMetric::Bleu | SelectMetric::Auto => self.bleu.zip(other.bleu),
+            SelectMetric::Chrf => self.chrf.zip(other.chrf),
+            SelectMetric::Loss => None,
+        };
+        match scores {
+            Some((a, b)) if a != b => a > b,
             _ => self.loss < other.loss,
         }
     }
@@ -114,5 +118,37 @@ impl ValidSet {
             bleu: Some(s.bleu),
             chrf: Some(s.chrf),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(loss: f64, bleu: f64, chrf: f64) -> ValidScores {
+        ValidScores {
+            loss,
+            bleu: Some(bleu),
+            chrf: Some(chrf),
+        }
+    }
+
+    #[test]
+    fn the_metric_decides_and_an_equal_score_goes_to_the_lower_loss() {
+        let (a, b) = (scores(2.0, 30.0, 50.0), scores(1.5, 30.0, 55.0));
+        assert!(
+            b.better_than(&a, SelectMetric::Bleu),
+            "tie: lower loss wins"
+        );
+        assert!(!a.better_than(&b, SelectMetric::Bleu));
+        assert!(b.better_than(&a, SelectMetric::Chrf));
+        assert!(scores(3.0, 31.0, 40.0).better_than(&a, SelectMetric::Bleu));
+        assert!(!scores(3.0, 31.0, 40.0).better_than(&a, SelectMetric::Loss));
+        let no_scores = ValidScores {
+            loss: 1.0,
+            bleu: None,
+            chrf: None,
+        };
+        assert!(no_scores.better_than(&a, SelectMetric::Chrf));
     }
 }
