@@ -247,10 +247,10 @@ fn two_ranks_match_one_process(devices: usize, accum_one: usize, steps: usize) {
     );
     assert!(diff <= 1e-5, "weights differ by {diff}");
     // The gradient bytes rank 0 reports are 4 per parameter.
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("mpi: summing"))
+    let at = stderr
+        .find("mpi: summing")
         .unwrap_or_else(|| panic!("no exchange report: {stderr}"));
+    let line = stderr[at..].lines().next().unwrap();
     let bytes: usize = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert_eq!(bytes, 4 * a.len(), "{line}");
 }
@@ -283,19 +283,32 @@ fn collect_lines(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<S
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
         }
     });
     lines
 }
 
-/// The pid rank 1 printed, once `mpirun` has forwarded the line.
+/// The pid rank 1 printed, once `mpirun` has forwarded the line (which may land inside a line
+/// of rank 0's that was written in pieces).
 fn rank1_pid(lines: &Mutex<Vec<String>>) -> Option<i32> {
+    const SAID: &str = "mpi: rank 1 of 2, pid ";
     lines.lock().unwrap().iter().find_map(|l| {
-        l.strip_prefix("mpi: rank 1 of 2, pid ")
-            .and_then(|r| r.split_whitespace().next())
+        let at = l.find(SAID)?;
+        l[at + SAID.len()..]
+            .split_whitespace()
+            .next()
             .and_then(|p| p.parse::<i32>().ok())
     })
+}
+
+/// The step of `run`'s last save, read without [`TrainState::load`]'s recovery of an interrupted
+/// save (which must not run while the job is saving).
+fn saved_step(run: &Path) -> Option<usize> {
+    let text = std::fs::read_to_string(run.join("train_state.json")).ok()?;
+    serde_json::from_str::<TrainState>(&text)
+        .ok()
+        .map(|s| s.step)
 }
 
 /// Removes the scratch directory of a rank 1 that was killed before it could.
@@ -303,10 +316,24 @@ fn remove_scratch(pid: i32) {
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("honyaku-rank1-{pid}")));
 }
 
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let t0 = Instant::now();
+/// Waits for `done` while `job` runs; a job that ends first, or a wait past two minutes, fails
+/// with what the job printed.
+fn wait_until(
+    what: &str,
+    job: &mut Job,
+    lines: &Mutex<Vec<String>>,
+    mut done: impl FnMut() -> bool,
+) {
+    let (t0, limit) = (Instant::now(), Duration::from_secs(120));
     while !done() {
-        assert!(t0.elapsed() < limit, "waited {limit:?} for {what}");
+        let ended = job.0.try_wait().unwrap();
+        assert!(
+            ended.is_none() && t0.elapsed() < limit,
+            "waited {:?} for {what}; the job {}:\n{}",
+            t0.elapsed(),
+            ended.map_or("runs".to_string(), |s| format!("ended ({s})")),
+            lines.lock().unwrap().join("\n")
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -331,15 +358,11 @@ fn a_killed_rank_ends_the_job_with_a_clear_error_and_the_run_resumes() {
     let mut job = Job(child);
     let lines = collect_lines(job.0.stderr.take().unwrap());
     let state_file = run_dir.join("train_state.json");
-    let limit = Duration::from_secs(120);
-    wait_until("a checkpoint after step 5", limit, || {
-        TrainState::load(&RunDir {
-            root: run_dir.clone(),
-        })
-        .is_ok_and(|s| s.step >= 5)
+    wait_until("a checkpoint after step 5", &mut job, &lines, || {
+        saved_step(&run_dir).is_some_and(|s| s >= 5)
     });
     // mpirun forwards the ranks' output with some delay.
-    wait_until("rank 1 to say its pid", limit, || {
+    wait_until("rank 1 to say its pid", &mut job, &lines, || {
         rank1_pid(&lines).is_some()
     });
     let pid = rank1_pid(&lines).unwrap();
@@ -421,13 +444,12 @@ fn ctrl_c_on_mpirun_stops_every_rank_at_one_step_saved_by_rank_0() {
     .unwrap();
     let mut job = Job(child);
     let lines = collect_lines(job.0.stderr.take().unwrap());
-    let limit = Duration::from_secs(120);
-    wait_until("the first update", limit, || {
+    wait_until("the first update", &mut job, &lines, || {
         lines
             .lock()
             .unwrap()
             .iter()
-            .any(|l| l.starts_with("mpi: summing"))
+            .any(|l| l.contains("mpi: summing"))
     });
     // What Ctrl-C in the terminal does: SIGINT to mpirun, which sends SIGTERM to every rank.
     // SAFETY: signals the mpirun this test started.

@@ -142,9 +142,11 @@ impl MpiComm {
         let Some(root) = run_root() else {
             return;
         };
-        let step = TrainState::load(&RunDir { root: root.clone() })
-            .map(|s| s.step.to_string())
-            .unwrap_or_else(|_| "?".into());
+        // Read as it is: TrainState::load would also finish an interrupted save.
+        let step = std::fs::read_to_string(TrainState::path(&RunDir { root: root.clone() }))
+            .ok()
+            .and_then(|text| serde_json::from_str::<TrainState>(&text).ok())
+            .map_or_else(|| "?".into(), |s| s.step.to_string());
         say(&format!(
             "rank 0: the last checkpoint, step {step} in {}, is intact; continue with: {}",
             root.display(),
