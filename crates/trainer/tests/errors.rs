@@ -567,3 +567,30 @@ fn resuming_a_cpu_run_needs_no_gpu() {
         "{err}"
     );
 }
+
+#[test]
+#[cfg(not(feature = "mpi"))]
+fn distributed_mpi_without_the_mpi_feature() {
+    let tmp = honyaku_conformance::tempdir().unwrap();
+    let src = write(tmp.path(), "de.txt", b"a\n");
+    let tgt = write(tmp.path(), "en.txt", b"a\n");
+    let out = honyaku(&[
+        "train",
+        "--distributed",
+        "mpi",
+        "--train-src",
+        src.to_str().unwrap(),
+        "--train-tgt",
+        tgt.to_str().unwrap(),
+        "--out",
+        tmp.path().join("r").to_str().unwrap(),
+    ]);
+    let err = fails("train: --distributed mpi in a build without MPI", &out);
+    assert!(
+        err.contains("needs a honyaku built with MPI support")
+            && err.contains("cargo build --release -p honyaku --features mpi")
+            && err.contains("mpirun -np N honyaku train --distributed mpi"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("r").exists(), "nothing is written");
+}

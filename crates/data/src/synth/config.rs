@@ -88,7 +88,7 @@ impl SynthConfig {
         let shortest = self.task.min_supported_len();
         if self.min_len < shortest {
             return Err(SynthError::LengthTooShort {
-                task: self.task,
+                task: self.task.name(),
                 min_len: self.min_len,
                 max_len: self.max_len,
                 shortest,

@@ -3,8 +3,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::config::SynthTask;
-
 /// Errors of the synthetic corpus generator.
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -22,8 +20,8 @@ pub enum SynthError {
          least {shortest} words (e.g. \"cats sleep .\")"
     )]
     LengthTooShort {
-        /// The task.
-        task: SynthTask,
+        /// The task's name (`SynthTask::name`).
+        task: &'static str,
         /// The requested minimum length.
         min_len: usize,
         /// The requested maximum length.
@@ -31,7 +29,7 @@ pub enum SynthError {
         /// The shortest sentence the task can produce.
         shortest: usize,
     },
-    /// An unknown task name (see [`SynthTask::from_str`]).
+    /// An unknown task name (see `SynthTask::from_str`).
     #[error("unknown synthetic task '{0}' (expected one of: copy, reverse, grammar)")]
     UnknownTask(String),
     /// Creating or writing a file or directory failed.

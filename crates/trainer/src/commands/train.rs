@@ -12,8 +12,9 @@ use crate::backend::Backend;
 use crate::run::TrainConfig;
 use crate::run::config::{FileConfig, SettingsOverlay};
 use crate::training::StopReason;
+use crate::training::distributed::{self, Distributed};
 use crate::training::launch::{NewRun, Trained, resume, start};
-use crate::training::resume::{TrainInputs, resume_hint};
+use crate::training::resume::TrainInputs;
 use crate::values::{parse_attention, parse_preset};
 
 #[derive(Debug, Args)]
@@ -72,15 +73,29 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long, display_order = 42)]
     pub quiet: bool,
+    /// Data parallel across processes: `mpi` joins the job `mpirun -np N honyaku train
+    /// --distributed mpi ...` started (one process per machine or GPU); rank 0 writes the run.
+    /// Needs a build with `--features mpi`.
+    #[arg(long, value_enum, display_order = 43)]
+    pub distributed: Option<Distributed>,
     #[command(flatten)]
     pub settings: SettingsOverlay,
 }
 
 /// Runs `honyaku train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    // [distributed] One rank of a job across processes: rank 0 runs what follows.
+    if let Some(kind) = args.distributed {
+        return distributed::run(kind, || run_here(&args));
+    }
+    run_here(&args)
+}
+
+/// `honyaku train` in this process.
+fn run_here(args: &TrainArgs) -> Result<()> {
     let trained = match &args.resume {
         Some(dir) => resume(dir, &args.settings.train, args.quiet)?,
-        None => start(new_run(&args)?)?,
+        None => start(new_run(args)?)?,
     };
     finish(&trained)
 }
@@ -158,8 +173,10 @@ fn finish(trained: &Trained) -> Result<()> {
         eprintln!(
             "interrupted at step {}; resume with: {}",
             summary.steps,
-            resume_hint(&run.root)
+            distributed::resume_command(&run.root)
         );
+        // [distributed] The other ranks wait for this save; leave the job with them.
+        distributed::finalize();
         std::process::exit(130);
     }
     eprintln!(

@@ -13,12 +13,16 @@ use honyaku_core::Seq2Seq;
 use honyaku_data::batcher::{Batcher, HostBatch};
 use indicatif::ProgressBar;
 
+use super::distributed::hooks as distributed;
 use super::guard::{DivergenceGuard, GuardDecision};
 use super::metrics::{MetricLine, MetricsLog, learning_curves, progress_bar, truncate_after};
 use super::parallel::DataParallel;
 use super::resume::{TrainState, interrupted, optim_checkpoint};
 use super::schedule::{Plateau, Schedule, ScheduleKind};
-use super::step::{Gradients, Update, accumulated_grads, guarded_update, optimizer_for, step_seed};
+use super::step::{
+    Gradients, Update, accumulated_grads_over, group_tokens, guarded_update, optimizer_for,
+    step_seed,
+};
 use super::summary::{StopReason, TrainSummary, peak_rss_mib};
 use super::validation::{ValidScores, ValidSet};
 use crate::arch::ModelTask;
@@ -114,17 +118,20 @@ impl ModelTask for TrainJob<'_> {
         let parameters = Module::num_params(&model);
         let parallel =
             (self.devices.len() > 1).then(|| DataParallel::<M>::new(self.devices.clone()));
-        let group_size = cfg.accum.max(1) * self.devices.len();
+        // [distributed] An update takes a group of batches from every rank.
+        let group_size = cfg.accum.max(1) * self.devices.len() * distributed::world_size();
         let total_steps = cfg
             .max_steps
             .unwrap_or(cfg.epochs * self.batcher.num_batches().div_ceil(group_size));
         let mut p = Progress::from_state(&self.state);
         let mut model = model;
         let mut optim = optimizer_for(cfg);
-        if self.resume {
+        // [distributed] Only rank 0 has the run directory; every rank starts from its weights.
+        if self.resume && distributed::is_leader() {
             model = load_module(model, &self.run.last_checkpoint())?;
             optim = load_optimizer(optim, &optim_checkpoint(self.run))?;
         }
+        let (mut model, mut optim) = distributed::share_start(model, optim, self.resume)?;
         let bar = progress_bar(total_steps as u64, self.quiet);
         bar.set_position(p.step as u64);
         if self.resume {
@@ -151,17 +158,21 @@ impl ModelTask for TrainJob<'_> {
                 .skip(skip)
                 .peekable();
             while batches.peek().is_some() {
-                if p.step >= total_steps {
-                    break 'training StopReason::Completed;
-                }
-                if cfg
+                let stop = if p.step >= total_steps {
+                    Some(StopReason::Completed)
+                } else if cfg
                     .max_minutes
                     .is_some_and(|m| p.elapsed(start) >= m * 60.0)
                 {
-                    break 'training StopReason::TimeBudget;
-                }
-                if interrupted() {
-                    break 'training StopReason::Interrupted;
+                    Some(StopReason::TimeBudget)
+                } else if interrupted() {
+                    Some(StopReason::Interrupted)
+                } else {
+                    None
+                };
+                // [distributed] Every rank stops at the same step.
+                if let Some(reason) = distributed::agree_stop(stop)? {
+                    break 'training reason;
                 }
                 let group: Vec<HostBatch> = batches.by_ref().take(group_size).collect();
                 let update =
@@ -183,7 +194,8 @@ impl ModelTask for TrainJob<'_> {
                     }
                     GuardDecision::Reload => {
                         p.lr_scale *= 0.5;
-                        model = load_module(model, &self.run.last_checkpoint())?;
+                        // [distributed] Rank 0 reloads, every rank takes its weights.
+                        model = distributed::load_shared(model, &self.run.last_checkpoint())?;
                         optim = optimizer_for(cfg);
                         bar.suspend(|| {
                             eprintln!(
@@ -233,7 +245,10 @@ impl ModelTask for TrainJob<'_> {
         }
         self.save_state(&model, &optim, &p, start)?;
         bar.finish_and_clear();
-        if let Err(e) = learning_curves(self.run) {
+        // [distributed] Plots are rank 0's.
+        if distributed::is_leader()
+            && let Err(e) = learning_curves(self.run)
+        {
             eprintln!("warning: could not draw the learning curves: {e:#}");
         }
         let summary = TrainSummary {
@@ -272,6 +287,10 @@ impl TrainJob<'_> {
         p: &Progress,
         start: Instant,
     ) -> Result<()> {
+        // [distributed] Only rank 0 writes the run directory.
+        if !distributed::is_leader() {
+            return Ok(());
+        }
         let state = TrainState {
             step: p.step,
             epoch: p.epoch,
@@ -317,15 +336,20 @@ impl TrainJob<'_> {
         p: &mut Progress,
     ) -> Result<Update<M>> {
         let t0 = Instant::now();
-        let seed = step_seed(self.config.seed, p.step);
+        // [distributed] This rank's slice of the group, weighted by the whole group's tokens.
+        let total = group_tokens(group);
+        let mine = distributed::rank_share(group);
+        let seed = distributed::rank_seed(step_seed(self.config.seed, p.step));
         let ls = self.config.label_smoothing;
-        let Gradients { grads, stats } = match parallel {
-            Some(workers) => workers.grads(&model, group, ls, seed)?,
+        let local = match parallel {
+            Some(workers) => workers.grads_over(&model, mine, total, ls, seed)?,
             None => {
                 self.device().seed(seed);
-                accumulated_grads(&model, group, self.device(), ls)
+                accumulated_grads_over(&model, mine, total, self.device(), ls)
             }
         };
+        // [distributed] The sum of every rank's gradients and loss sums.
+        let Gradients { grads, stats } = distributed::all_reduce_grads(&model, local)?;
         let lr = Schedule::of(self.config).lr(p.step + 1) * p.lr_scale;
         let update = guarded_update(
             model,
@@ -418,6 +442,24 @@ impl TrainJob<'_> {
 
     /// Validates, keeps the best checkpoint, and says whether to stop early.
     fn validate_and_save<M: Seq2Seq>(
+        &self,
+        model: &M,
+        bar: &ProgressBar,
+        log: &mut MetricsLog,
+        p: &mut Progress,
+        start: Instant,
+    ) -> Result<bool> {
+        // [distributed] Rank 0 validates; every rank follows its outcome.
+        let stop = if distributed::is_leader() {
+            self.validate_here(model, bar, log, p, start)?
+        } else {
+            false
+        };
+        distributed::agree_on_validation(stop, &mut p.lr_scale)
+    }
+
+    /// [`TrainJob::validate_and_save`] in this process.
+    fn validate_here<M: Seq2Seq>(
         &self,
         model: &M,
         bar: &ProgressBar,

@@ -206,6 +206,8 @@ fn train(
         resume,
     };
     install_interrupt_handler();
+    // [distributed] Rank 0 gives the other ranks the run.
+    super::distributed::bundle::lead(config, &job)?;
     let summary = config.model.run(&job.devices[0].clone(), job)?;
     Ok(Trained { run, summary })
 }
@@ -218,7 +220,7 @@ fn train_devices(config: &RunConfig) -> Result<Vec<Device>> {
 }
 
 /// Cleaning, tokenizers and batching as the run's settings say.
-fn prepare_options(
+pub fn prepare_options(
     train: &TrainConfig,
     data: &DataConfig,
     tokenizers: TokenizerSource,

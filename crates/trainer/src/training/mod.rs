@@ -4,6 +4,7 @@
 
 pub mod average;
 pub mod clip;
+pub mod distributed;
 pub mod guard;
 pub mod job;
 pub mod launch;

@@ -20,7 +20,7 @@ use burn_train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use honyaku_core::Seq2Seq;
 use honyaku_data::batcher::HostBatch;
 
-use super::step::{Gradients, StepStats, batch_grads, batch_stats};
+use super::step::{Gradients, StepStats, batch_grads, batch_stats, group_tokens};
 
 /// A model replica as burn-train's multi-device step sees it.
 #[derive(Module, Debug)]
@@ -153,7 +153,19 @@ impl<M: Seq2Seq> DataParallel<M> {
         label_smoothing: f64,
         seed: u64,
     ) -> Result<Gradients, ParallelError> {
-        let total = group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1);
+        self.grads_over(model, group, group_tokens(group), label_smoothing, seed)
+    }
+
+    /// [`DataParallel::grads`] for part of an update of `total` target tokens (a rank's share
+    /// in a distributed update): each batch's loss is weighted by its share of `total`.
+    pub fn grads_over(
+        &self,
+        model: &M,
+        group: &[HostBatch],
+        total: usize,
+        label_smoothing: f64,
+        seed: u64,
+    ) -> Result<Gradients, ParallelError> {
         let replica = Replica {
             model: model.clone(),
         };

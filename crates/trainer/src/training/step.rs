@@ -160,11 +160,27 @@ pub fn accumulated_grads<M: Seq2Seq>(
     device: &Device,
     label_smoothing: f64,
 ) -> Gradients {
-    let total = group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1);
+    accumulated_grads_over(model, group, group_tokens(group), device, label_smoothing)
+}
+
+/// The target tokens of a group of batches (at least 1).
+pub fn group_tokens(group: &[HostBatch]) -> usize {
+    group.iter().map(|h| h.n_tgt_tokens).sum::<usize>().max(1)
+}
+
+/// [`accumulated_grads`] for part of an update of `total` target tokens (a rank's share in a
+/// distributed update): each batch's loss is weighted by its share of `total`.
+pub fn accumulated_grads_over<M: Seq2Seq>(
+    model: &M,
+    group: &[HostBatch],
+    total: usize,
+    device: &Device,
+    label_smoothing: f64,
+) -> Gradients {
     let mut acc = GradientsAccumulator::<M>::new();
     let mut stats = StepStats::default();
     for host in group {
-        let weight = if group.len() == 1 {
+        let weight = if host.n_tgt_tokens == total {
             1.0
         } else {
             (host.n_tgt_tokens as f64 / total as f64) as f32
