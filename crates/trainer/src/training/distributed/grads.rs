@@ -256,10 +256,7 @@ mod tests {
                 stats: StepStats::default(),
             };
             all_reduce_grads(&model, none).unwrap();
-            (
-                grad_bytes_per_update(),
-                Module::num_params(&model),
-            )
+            (grad_bytes_per_update(), Module::num_params(&model))
         }
     }
 
