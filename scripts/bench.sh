@@ -9,8 +9,8 @@
 #   BENCH_STEPS=10  BENCH_WGPU_STEPS=2  BENCH_OUT=runs/bench  scripts/bench.sh [extra bench args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# --workspace gives the same dependency features as `cargo test --workspace` (see demo.sh).
-cargo build --release --workspace --locked
+# The same dependency features as `cargo test --workspace` (see demo.sh).
+cargo build --release --workspace --all-targets --locked
 bin="${CARGO_TARGET_DIR:-target}/release/honyaku"
 command -v jq >/dev/null || { echo "scripts/bench.sh needs jq" >&2; exit 1; }
 

@@ -16,7 +16,7 @@ honyaku() {
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   local bin="${CARGO_TARGET_DIR:-$root/target}/release/honyaku"
   if [ ! -x "$bin" ]; then
-    (cd "$root" && cargo build --release --workspace --locked)
+    (cd "$root" && cargo build --release --workspace --all-targets --locked)
   fi
   "$bin" "$@"
 }
