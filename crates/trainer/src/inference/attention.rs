@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use honyaku_core::Seq2Seq;
 use honyaku_core::search::to_host_floats;
+use honyaku_core::{Hypothesis, Seq2Seq};
 use honyaku_data::batcher::{EncodedPair, HostBatch};
+use honyaku_data::tokenizer::{Tokenizer, Tokenizers};
+use serde::Serialize;
 
 use super::decoding::Decoding;
 use super::lines::translate_lines;
@@ -29,37 +31,15 @@ pub fn heatmap(
     let lines = [text.to_string()];
     let out = translate_lines(run, backend, &lines, decoding, 4096)?;
     let hyp = &out.hyps[0][0];
-    let Some(weights) = hyp.attention.as_ref().filter(|w| !w.is_empty()) else {
+    let ids = out.tokenizers.src.encode(text);
+    let Some(AttentionGrid {
+        source,
+        target,
+        weights,
+    }) = attention_grid(&out.tokenizers, &ids, hyp)
+    else {
         return Ok(None);
     };
-    let piece = |t: &honyaku_data::tokenizer::Tokenizer, id: u32| {
-        t.id_to_piece(id).unwrap_or_else(|| format!("#{id}"))
-    };
-    let mut source: Vec<String> = out
-        .tokenizers
-        .src
-        .encode(text)
-        .iter()
-        .map(|&id| piece(&out.tokenizers.src, id))
-        .collect();
-    // A text over the run's length limit was translated from its first tokens: one column
-    // per token the encoder saw, and its EOS.
-    let columns = weights.first().map_or(0, Vec::len);
-    source.truncate(columns.saturating_sub(1));
-    source.push("</s>".into());
-    let mut target: Vec<String> = hyp
-        .tokens
-        .iter()
-        .map(|&id| piece(&out.tokenizers.tgt, id))
-        .collect();
-    if hyp.finished {
-        target.push("</s>".into());
-    }
-    let weights: Vec<Vec<f32>> = weights
-        .iter()
-        .take(target.len())
-        .map(|row| row[..source.len().min(row.len())].to_vec())
-        .collect();
     let mut title: String = format!("Attention: {}", out.best[0])
         .chars()
         .take(70)
@@ -68,7 +48,6 @@ pub fn heatmap(
         title.push('…');
     }
     let paths = crate::plots::heatmap(stem, &title, &source, &target, &weights)?;
-    let ids = out.tokenizers.src.encode(text);
     for (layer, weights) in layer_weights(run, backend, &ids, &hyp.tokens)?
         .iter()
         .enumerate()
@@ -83,6 +62,63 @@ pub fn heatmap(
         crate::plots::heatmap(&stem, &title, &source, &target, weights)?;
     }
     Ok(Some(paths))
+}
+
+/// One hypothesis's attention as a labelled grid: `weights[t][s]` is generated piece `t`'s
+/// weight on source piece `s`; rows sum to 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttentionGrid {
+    /// The source pieces the encoder saw, `</s>` last.
+    pub source: Vec<String>,
+    /// Generated pieces, `</s>` last when the hypothesis finished.
+    pub target: Vec<String>,
+    /// One row per generated piece, one column per source piece.
+    pub weights: Vec<Vec<f32>>,
+}
+
+/// The attention of `hyp`, translated from `source_ids`, as a grid (`None` when the model has
+/// no attention): the heatmaps' and `serve`'s. Rows are cut to this sentence's own columns (a
+/// batch pads them), and a source cut to the run's length limit shows the pieces the encoder
+/// saw.
+pub fn attention_grid(
+    tokenizers: &Tokenizers,
+    source_ids: &[u32],
+    hyp: &Hypothesis,
+) -> Option<AttentionGrid> {
+    let weights = hyp.attention.as_ref().filter(|w| !w.is_empty())?;
+    let columns = weights[0].len();
+    let mut source: Vec<String> = source_ids
+        .iter()
+        .take(columns.saturating_sub(1))
+        .map(|&id| piece(&tokenizers.src, id))
+        .collect();
+    source.push("</s>".into());
+    let mut target: Vec<String> = hyp
+        .tokens
+        .iter()
+        .map(|&id| piece(&tokenizers.tgt, id))
+        .collect();
+    if hyp.finished {
+        target.push("</s>".into());
+    }
+    let weights: Vec<Vec<f32>> = weights
+        .iter()
+        .take(target.len())
+        .map(|row| row[..source.len().min(row.len())].to_vec())
+        .collect();
+    target.truncate(weights.len());
+    Some(AttentionGrid {
+        source,
+        target,
+        weights,
+    })
+}
+
+/// A token's subword piece (`#ID` for an id the vocabulary lacks).
+pub fn piece(tokenizer: &Tokenizer, id: u32) -> String {
+    tokenizer
+        .id_to_piece(id)
+        .unwrap_or_else(|| format!("#{id}"))
 }
 
 /// Per-layer attention `[layer][target position][source position]` of the model in `run` for

@@ -2,10 +2,11 @@
 //! the model's hypotheses.
 
 use honyaku_core::Hypothesis;
-use honyaku_data::tokenizer::{Tokenizer, Tokenizers};
+use honyaku_data::tokenizer::Tokenizers;
 use serde::{Deserialize, Serialize};
 
 use super::limits::SearchRequest;
+use crate::inference::attention::{AttentionGrid, attention_grid};
 
 /// `POST /api/translate`'s body.
 #[derive(Debug, Clone, Deserialize)]
@@ -82,19 +83,7 @@ pub struct HypothesisOut {
     pub score: f32,
     /// Attention weights, when asked for and the model has them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attention: Option<AttentionOut>,
-}
-
-/// Attention of one hypothesis: `weights[t][s]` is target piece `t`'s weight on source piece
-/// `s`; rows sum to 1.
-#[derive(Debug, Clone, Serialize)]
-pub struct AttentionOut {
-    /// Source pieces, `</s>` last.
-    pub source: Vec<String>,
-    /// Generated pieces, `</s>` last when the hypothesis finished.
-    pub target: Vec<String>,
-    /// One row per target piece, one column per source piece.
-    pub weights: Vec<Vec<f32>>,
+    pub attention: Option<AttentionGrid>,
 }
 
 /// Builds the result of one line from its source ids and hypotheses.
@@ -114,45 +103,13 @@ pub fn line_result(
                 tokenizers.tgt.decode(&hyp.tokens)
             },
             score: hyp.score,
-            attention: attention(tokenizers, ids, hyp),
+            attention: attention_grid(tokenizers, ids, hyp),
         })
         .collect();
     LineResult {
         source: source.to_string(),
         hypotheses,
     }
-}
-
-fn attention(tokenizers: &Tokenizers, ids: &[u32], hyp: &Hypothesis) -> Option<AttentionOut> {
-    let weights = hyp.attention.as_ref().filter(|w| !w.is_empty())?;
-    let mut source: Vec<String> = ids.iter().map(|&id| piece(&tokenizers.src, id)).collect();
-    source.push("</s>".into());
-    let mut target: Vec<String> = hyp
-        .tokens
-        .iter()
-        .map(|&id| piece(&tokenizers.tgt, id))
-        .collect();
-    if hyp.finished {
-        target.push("</s>".into());
-    }
-    // Rows cover the padded source of the batch: keep this line's own positions.
-    let weights: Vec<Vec<f32>> = weights
-        .iter()
-        .take(target.len())
-        .map(|row| row[..source.len().min(row.len())].to_vec())
-        .collect();
-    target.truncate(weights.len());
-    Some(AttentionOut {
-        source,
-        target,
-        weights,
-    })
-}
-
-fn piece(tokenizer: &Tokenizer, id: u32) -> String {
-    tokenizer
-        .id_to_piece(id)
-        .unwrap_or_else(|| format!("#{id}"))
 }
 
 #[cfg(test)]
