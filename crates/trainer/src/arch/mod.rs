@@ -3,7 +3,7 @@
 //! `config.json`, and the one dispatch [`ModelConfig::visit`] that turns a configuration into
 //! generic code. What the trainer needs of an architecture is the [`ArchConfig`] trait
 //! (`impls.rs`). A new architecture is its own crate, one line in the list below and one
-//! `ArchConfig` impl.
+//! `delegate_arch_config!` line in `impls.rs`.
 
 mod impls;
 mod registry;
