@@ -85,6 +85,7 @@ mod tests {
 
     #[test]
     fn keeps_about_one_minus_p_and_rescales() {
+        let _rng = crate::rng_lock();
         let device = Device::flex().autodiff();
         let layer = DropoutConfig::new(0.25).init();
         let x = Tensor::<2>::ones([200, 500], &device);
@@ -96,6 +97,7 @@ mod tests {
 
     #[test]
     fn follows_the_device_seed_and_is_off_without_autodiff() {
+        let _rng = crate::rng_lock();
         let device = Device::flex().autodiff();
         let layer = DropoutConfig::new(0.5).init();
         let draw = || {

@@ -23,3 +23,12 @@ pub mod preset;
 pub mod recipe;
 pub mod rnn;
 pub use preset::Preset;
+
+/// Tests that draw from the flex device's one random generator (parameter initialisation,
+/// random tensors, dropout) hold this lock, so that a test which seeds the generator and draws
+/// twice is not interleaved with another test's draws on a parallel test thread.
+#[cfg(test)]
+pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -75,6 +75,7 @@ mod tests {
 
     #[test]
     fn padding_never_contributes() {
+        let _rng = crate::rng_lock();
         let device = device();
         let mut logits = Tensor::<3>::random(
             [1, 3, 5],
@@ -92,6 +93,7 @@ mod tests {
 
     #[test]
     fn smoothing_penalises_overconfidence() {
+        let _rng = crate::rng_lock();
         let device = device();
         // A confident, correct prediction: smoothing makes its loss larger than the plain nll.
         let logits = Tensor::<3>::from_data([[[10.0, 0.0, 0.0, 0.0]]], &device);

@@ -304,6 +304,7 @@ mod tests {
 
     #[test]
     fn sequence_equals_steps() {
+        let _rng = crate::rng_lock();
         let device = Device::flex();
         let layer = LstmLayerConfig::new(3, 5).init(&device);
         let x = Tensor::<3>::random([2, 4, 3], Distribution::Normal(0.0, 1.0), &device);
@@ -322,6 +323,7 @@ mod tests {
 
     #[test]
     fn reverse_pass_starts_at_each_sentences_last_token() {
+        let _rng = crate::rng_lock();
         let device = Device::flex();
         let layer = LstmLayerConfig::new(2, 4).init(&device);
         let x = Tensor::<3>::random([1, 4, 2], Distribution::Normal(0.0, 1.0), &device);
@@ -340,6 +342,7 @@ mod tests {
 
     #[test]
     fn padded_steps_carry_the_state() {
+        let _rng = crate::rng_lock();
         let device = Device::flex();
         let layer = LstmLayerConfig::new(2, 4).init(&device);
         let x = Tensor::<3>::random([1, 5, 2], Distribution::Normal(0.0, 1.0), &device);
