@@ -8,6 +8,7 @@
 //!   [`values`], [`checks`] (the options' range checks), [`limits`] (the rule for long
 //!   inputs), [`faults`] (the last-resort panic hook and the crash tests' hooks).
 
+pub mod allocator;
 pub mod arch;
 pub mod backend;
 pub mod bench;

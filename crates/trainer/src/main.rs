@@ -6,6 +6,7 @@ use clap::Parser;
 use honyaku::commands::Cli;
 
 fn main() -> ExitCode {
+    honyaku::allocator::keep_freed_memory();
     honyaku::faults::install_panic_hook();
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };
