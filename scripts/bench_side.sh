@@ -10,7 +10,8 @@
 #
 #   BENCH_ARCHS="lstm attention transformer"  BENCH_PRESETS="small tiny"  BENCH_LENS="16 64 128"
 #   BENCH_ROUNDS=3  BENCH_TOKENS=8192  BENCH_MIN_STEPS=2  BENCH_WARMUP=1  BENCH_BACKEND=flex
-#   BENCH_OUT=runs/bench-side  TORCH_PYTHON=$HOME/torchref/bin/python  scripts/bench_side.sh
+#   BENCH_OUT=runs/bench-side  BENCH_DOC=docs/BENCHMARKS.md  TORCH_PYTHON=$HOME/torchref/bin/python
+#   HONYAKU_BIN=path/to/honyaku (that binary, without building)  scripts/bench_side.sh
 #
 # Each run trains ceil(BENCH_TOKENS / (64 · length)) timed updates, at least BENCH_MIN_STEPS,
 # after BENCH_WARMUP untimed ones (source length = target length = LEN, batch 64, vocabulary
@@ -30,8 +31,12 @@ if ! "$python" -c 'import torch' >/dev/null 2>&1; then
   exit 0
 fi
 command -v jq >/dev/null || { echo "scripts/bench_side.sh needs jq" >&2; exit 1; }
-cargo build --release --workspace --all-targets --locked
-bin="${CARGO_TARGET_DIR:-target}/release/honyaku"
+if [ -n "${HONYAKU_BIN:-}" ]; then
+  bin=$HONYAKU_BIN
+else
+  cargo build --release --workspace --all-targets --locked
+  bin="${CARGO_TARGET_DIR:-target}/release/honyaku"
+fi
 
 archs=${BENCH_ARCHS:-lstm attention transformer}
 presets=${BENCH_PRESETS:-small tiny}
@@ -42,7 +47,7 @@ min_steps=${BENCH_MIN_STEPS:-2}
 warmup=${BENCH_WARMUP:-1}
 backend=${BENCH_BACKEND:-flex}
 out=${BENCH_OUT:-runs/bench-side}
-doc=docs/BENCHMARKS.md
+doc=${BENCH_DOC:-docs/BENCHMARKS.md}
 batch=64
 mkdir -p "$out"
 
