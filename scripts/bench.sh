@@ -7,8 +7,12 @@
 #
 #   BENCH_ARCHS="lstm attention transformer"  BENCH_BACKENDS="flex ndarray wgpu"
 #   BENCH_STEPS=10  BENCH_WGPU_STEPS=2  BENCH_OUT=runs/bench  scripts/bench.sh [extra bench args]
+#
+# `scripts/bench.sh --side-by-side`: honyaku against a PyTorch reference on this machine
+# instead, alternating the two (scripts/bench_side.sh, which says how to narrow it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --side-by-side ]; then shift; exec scripts/bench_side.sh "$@"; fi
 # The same dependency features as `cargo test --workspace` (see demo.sh).
 cargo build --release --workspace --all-targets --locked
 bin="${CARGO_TARGET_DIR:-target}/release/honyaku"
