@@ -1,5 +1,5 @@
-//! The bidirectional LSTM encoder: per layer a forward and a backward [`LstmLayer`], their
-//! outputs concatenated and fed to the next layer.
+//! The bidirectional recurrent encoder: per layer a forward and a backward [`RecurrentLayer`]
+//! (LSTM or GRU), their outputs concatenated and fed to the next layer.
 //!
 //! Padding-aware: with right padding and the `keep` weights, the forward pass carries its state
 //! through the padding after a sentence, and the backward pass starts from the zero state at
@@ -9,7 +9,7 @@
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use honyaku_core::dropout::DropoutExt;
-use honyaku_core::rnn::{LstmLayer, LstmLayerConfig, LstmState};
+use honyaku_core::recurrent::{Cell, RecurrentLayer, RecurrentLayerConfig, RecurrentState};
 
 /// Configuration of a [`BiLstmEncoder`].
 #[derive(Config, Debug)]
@@ -23,6 +23,9 @@ pub struct BiLstmEncoderConfig {
     /// Dropout between layers.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// The recurrent cell of every layer.
+    #[config(default = "Cell::Lstm")]
+    pub cell: Cell,
 }
 
 impl BiLstmEncoderConfig {
@@ -35,7 +38,8 @@ impl BiLstmEncoderConfig {
                 } else {
                     2 * self.d_hidden
                 };
-                let layer = || LstmLayerConfig::new(d_input, self.d_hidden).init(device);
+                let layer =
+                    || RecurrentLayerConfig::new(self.cell, d_input, self.d_hidden).init(device);
                 BiLstmLayer {
                     fwd: layer(),
                     bwd: layer(),
@@ -53,18 +57,18 @@ impl BiLstmEncoderConfig {
 #[derive(Module, Debug)]
 pub struct BiLstmLayer {
     /// Reads the sentence left to right.
-    pub fwd: LstmLayer,
+    pub fwd: RecurrentLayer,
     /// Reads the sentence right to left.
-    pub bwd: LstmLayer,
+    pub bwd: RecurrentLayer,
 }
 
 /// The final states of one bidirectional layer.
 #[derive(Debug, Clone)]
 pub struct BiFinal {
     /// The forward direction's state after each sentence's last real token.
-    pub fwd: LstmState,
+    pub fwd: RecurrentState,
     /// The backward direction's state after the first token.
-    pub bwd: LstmState,
+    pub bwd: RecurrentState,
 }
 
 /// What [`BiLstmEncoder::forward`] returns.
@@ -76,7 +80,7 @@ pub struct Encoded {
     pub finals: Vec<BiFinal>,
 }
 
-/// A stack of bidirectional LSTM layers.
+/// A stack of bidirectional recurrent layers.
 #[derive(Module, Debug)]
 pub struct BiLstmEncoder {
     /// The layers, bottom first.
@@ -95,7 +99,7 @@ impl BiLstmEncoder {
         let mut x = x;
         let mut finals = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
-            let zeros = || LstmState::zeros(batch, layer.fwd.d_hidden, &device);
+            let zeros = || layer.fwd.zero_state(batch, &device);
             let (fwd_out, fwd) = layer.fwd.forward(x.clone(), zeros(), Some(keep.clone()));
             let (bwd_out, bwd) = layer.bwd.forward_reverse(x, zeros(), Some(keep.clone()));
             let out = Tensor::cat(vec![fwd_out, bwd_out], 2);
@@ -111,7 +115,7 @@ impl BiLstmEncoder {
 
     /// Size of the outputs: twice the per-direction hidden size.
     pub fn d_output(&self) -> usize {
-        2 * self.layers[0].fwd.d_hidden
+        2 * self.layers[0].fwd.d_hidden()
     }
 }
 
@@ -123,8 +127,16 @@ mod tests {
 
     #[test]
     fn padding_never_changes_real_outputs_or_final_states() {
+        for cell in Cell::ALL {
+            padding_changes_nothing(cell);
+        }
+    }
+
+    fn padding_changes_nothing(cell: Cell) {
         let device = Device::flex();
-        let encoder = BiLstmEncoderConfig::new(3, 4, 2).init(&device);
+        let encoder = BiLstmEncoderConfig::new(3, 4, 2)
+            .with_cell(cell)
+            .init(&device);
         let x = Tensor::<3>::random([1, 3, 3], Distribution::Normal(0.0, 1.0), &device);
         let alone = encoder.forward(x.clone(), Tensor::ones([1, 3], &device));
         // The same sentence followed by two padded positions holding arbitrary inputs.
@@ -135,11 +147,17 @@ mod tests {
         assert_eq!(padded.states.dims(), [1, 5, 8]);
         let real = padded.states.slice(s![.., 0..3, ..]);
         assert!(max_abs_diff(real, alone.states) < 1e-6);
+        let states = |f: BiFinal| [Some(f.fwd.h), f.fwd.c, Some(f.bwd.h), f.bwd.c];
         for (a, b) in padded.finals.into_iter().zip(alone.finals) {
-            assert!(max_abs_diff(a.fwd.h, b.fwd.h) < 1e-6);
-            assert!(max_abs_diff(a.fwd.c, b.fwd.c) < 1e-6);
-            assert!(max_abs_diff(a.bwd.h, b.bwd.h) < 1e-6);
-            assert!(max_abs_diff(a.bwd.c, b.bwd.c) < 1e-6);
+            let (a, b) = (states(a), states(b));
+            let present = a.iter().filter(|s| s.is_some()).count();
+            assert_eq!(present, 2 * cell.states(), "{cell}");
+            for (a, b) in a.into_iter().zip(b) {
+                assert_eq!(a.is_some(), b.is_some(), "{cell}");
+                if let (Some(a), Some(b)) = (a, b) {
+                    assert!(max_abs_diff(a, b) < 1e-6, "{cell}");
+                }
+            }
         }
     }
 }

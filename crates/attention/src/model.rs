@@ -4,14 +4,16 @@
 //! state `h_t` attends over the encoder states to give the context `c_t`, and the attentional
 //! vector `h̃_t = tanh(W_c [c_t; h_t])` both scores the next token and is fed to the next step
 //! (Luong et al. 2015). The decoder starts from a bridge, `tanh(W_b [→h; ←h; →c; ←c])`, of the
-//! top encoder layer's final states.
+//! top encoder layer's final states (`tanh(W_b [→h; ←h])` with GRU layers, which have no cell
+//! state). The recurrent layers are LSTMs by default, GRUs with `cell: gru`.
 
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
 use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
-use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState, time_steps};
+use honyaku_core::recurrent::{Cell, RecurrentStack, RecurrentStackConfig, RecurrentState};
+use honyaku_core::rnn::time_steps;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
 use crate::attention::{Attention, AttentionConfig, AttentionKind, tanh};
@@ -51,6 +53,10 @@ pub struct AttentionSeq2SeqConfig {
     /// Dropout on embeddings, between layers and on the attentional vector.
     #[config(default = 0.2)]
     pub dropout: f64,
+    /// The recurrent cell of the encoder and decoder layers: `lstm` or `gru`. A configuration
+    /// without it (written before the GRU existed) is an LSTM.
+    #[config(default = "Cell::Lstm")]
+    pub cell: Cell,
 }
 
 impl AttentionSeq2SeqConfig {
@@ -121,9 +127,10 @@ impl AttentionSeq2SeqConfig {
 
     /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
     /// sentence pair of `src_len` source and `tgt_len` target tokens: the encoder's gate
-    /// projections in both directions, the attention keys and the bridge once per source, and
-    /// per target token the decoder's gate projections, scoring, the context, `W_c` and the
-    /// output projection. Embedding lookups and element-wise work are not counted.
+    /// projections (four gates for the LSTM, three for the GRU) in both directions, the
+    /// attention keys and the bridge once per source, and per target token the decoder's gate
+    /// projections, scoring, the context, `W_c` and the output projection. Embedding lookups
+    /// and element-wise work are not counted.
     pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
         let (s, t) = (src_len as f64, tgt_len as f64);
         let (e, de, dd) = (
@@ -131,9 +138,10 @@ impl AttentionSeq2SeqConfig {
             self.d_encoder as f64,
             self.d_decoder as f64,
         );
-        let lstm = |d_in: f64, h: f64| 2.0 * 4.0 * h * (d_in + h);
+        let gates = self.cell.gates() as f64;
+        let rnn = |d_in: f64, h: f64| 2.0 * gates * h * (d_in + h);
         let encoder_token =
-            2.0 * (lstm(e, de) + (self.n_encoder_layers as f64 - 1.0) * lstm(2.0 * de, de));
+            2.0 * (rnn(e, de) + (self.n_encoder_layers as f64 - 1.0) * rnn(2.0 * de, de));
         let (keys, query, scores) = match self.attention {
             AttentionKind::Bahdanau => {
                 let da = self.d_attention as f64;
@@ -142,9 +150,10 @@ impl AttentionSeq2SeqConfig {
             AttentionKind::LuongGeneral => (2.0 * 2.0 * de * dd, 0.0, 2.0 * s * dd),
             AttentionKind::LuongDot => (0.0, 0.0, 2.0 * s * dd),
         };
-        let bridge = 2.0 * 4.0 * de * 2.0 * self.n_decoder_layers as f64 * dd;
-        let decoder_token = lstm(e + dd, dd)
-            + (self.n_decoder_layers as f64 - 1.0) * lstm(dd, dd)
+        let states = self.cell.states() as f64;
+        let bridge = 2.0 * (2.0 * states * de) * (states * self.n_decoder_layers as f64 * dd);
+        let decoder_token = rnn(e + dd, dd)
+            + (self.n_decoder_layers as f64 - 1.0) * rnn(dd, dd)
             + query
             + scores
             + 2.0 * s * 2.0 * de
@@ -163,18 +172,23 @@ impl AttentionSeq2SeqConfig {
             panic!("{e}");
         }
         let d_states = 2 * self.d_encoder;
+        // The bridge maps each direction's final states (h, and c for the LSTM) to every
+        // decoder layer's initial ones.
+        let states = self.cell.states();
         AttentionSeq2Seq {
             src_embed: EmbeddingConfig::new(self.src_vocab, self.d_embed).init(device),
             tgt_embed: EmbeddingConfig::new(self.tgt_vocab, self.d_embed).init(device),
             encoder: BiLstmEncoderConfig::new(self.d_embed, self.d_encoder, self.n_encoder_layers)
                 .with_dropout(self.dropout)
+                .with_cell(self.cell)
                 .init(device),
             bridge: LinearConfig::new(
-                4 * self.d_encoder,
-                2 * self.n_decoder_layers * self.d_decoder,
+                2 * states * self.d_encoder,
+                states * self.n_decoder_layers * self.d_decoder,
             )
             .init(device),
-            decoder: LstmStackConfig::new(
+            decoder: RecurrentStackConfig::new(
+                self.cell,
                 self.d_embed + self.d_decoder,
                 self.d_decoder,
                 self.n_decoder_layers,
@@ -191,7 +205,8 @@ impl AttentionSeq2SeqConfig {
     }
 }
 
-/// Bidirectional LSTM encoder and LSTM decoder with attention and input feeding.
+/// Bidirectional LSTM (or GRU) encoder and LSTM (or GRU) decoder with attention and input
+/// feeding.
 #[derive(Module, Debug)]
 pub struct AttentionSeq2Seq {
     /// Source embeddings.
@@ -201,10 +216,10 @@ pub struct AttentionSeq2Seq {
     /// Bidirectional encoder.
     pub encoder: BiLstmEncoder,
     /// `W_b`: the top encoder layer's final `[→h; ←h; →c; ←c]` to every decoder layer's
-    /// initial `(h, c)`, followed by `tanh`.
+    /// initial `(h, c)`, followed by `tanh` (`[→h; ←h]` to `h` with GRU layers).
     pub bridge: Linear,
     /// Decoder layers; the first reads `[embedding; input feed]`.
-    pub decoder: LstmStack,
+    pub decoder: RecurrentStack,
     /// Attention scoring.
     pub attention: Attention,
     /// `W_c`: `[context; h]` to the attentional vector, followed by `tanh`.
@@ -227,27 +242,22 @@ pub struct AttentionMemory {
     /// `[batch, src_len]`, `true` at padded source positions.
     pub src_pad: Tensor<2, Bool>,
     /// The decoder's initial state of every layer, from the bridge.
-    pub init: Vec<LstmState>,
+    pub init: Vec<RecurrentState>,
 }
 
 /// Carried from step to step.
 #[derive(Debug, Clone)]
 pub struct AttentionState {
-    /// Every decoder layer's `(h, c)`, `[batch, d_decoder]` each, bottom first.
-    pub layers: Vec<LstmState>,
+    /// Every decoder layer's `(h, c)` (`h` for the GRU), `[batch, d_decoder]` each, bottom
+    /// first.
+    pub layers: Vec<RecurrentState>,
     /// The previous attentional vector `h̃_{t-1}`, `[batch, d_decoder]` (zero before the
     /// first step): the input feed.
     pub feed: Tensor<2>,
 }
 
-fn select_states(states: &[LstmState], rows: &Tensor<1, Int>) -> Vec<LstmState> {
-    states
-        .iter()
-        .map(|s| LstmState {
-            h: s.h.clone().select(0, rows.clone()),
-            c: s.c.clone().select(0, rows.clone()),
-        })
-        .collect()
+fn select_states(states: &[RecurrentState], rows: &Tensor<1, Int>) -> Vec<RecurrentState> {
+    states.iter().map(|s| s.select(rows.clone())).collect()
 }
 
 impl AttentionMemory {
@@ -272,9 +282,9 @@ impl AttentionState {
     }
 }
 
-/// The first decoder layer's input projection split by input: `[d_embed, 4 · d_decoder]` for
-/// the embedding (with the bias) and `[d_decoder, 4 · d_decoder]` for the input feed, so that
-/// the embeddings of a whole target sequence are projected in one matmul.
+/// The first decoder layer's input projection split by input: `[d_embed, gates · d_decoder]`
+/// for the embedding (with the bias) and `[d_decoder, gates · d_decoder]` for the input feed,
+/// so that the embeddings of a whole target sequence are projected in one matmul.
 struct FirstInput {
     embed: Tensor<2>,
     bias: Option<Tensor<1>>,
@@ -293,7 +303,7 @@ struct DecoderStep {
 
 impl AttentionSeq2Seq {
     fn first_input(&self) -> FirstInput {
-        let input = &self.decoder.layers[0].input;
+        let input = self.decoder.layers[0].input();
         let weight = input.weight.val();
         let [d_input, _] = weight.dims();
         let d_embed = self.tgt_embed.weight.dims()[1];
@@ -305,30 +315,26 @@ impl AttentionSeq2Seq {
     }
 
     /// The decoder's initial per-layer states from the top encoder layer's final states.
-    fn bridge(&self, top: &BiFinal) -> Vec<LstmState> {
-        let x = Tensor::cat(
-            vec![
-                top.fwd.h.clone(),
-                top.bwd.h.clone(),
-                top.fwd.c.clone(),
-                top.bwd.c.clone(),
-            ],
-            1,
-        );
+    fn bridge(&self, top: &BiFinal) -> Vec<RecurrentState> {
+        let mut finals = vec![top.fwd.h.clone(), top.bwd.h.clone()];
+        finals.extend(top.fwd.c.clone());
+        finals.extend(top.bwd.c.clone());
+        let x = Tensor::cat(finals, 1);
         let n_layers = self.decoder.layers.len();
+        let cell = self.decoder.cell();
         let mut parts = tanh(self.bridge.forward(x))
-            .chunk(2 * n_layers, 1)
+            .chunk(cell.states() * n_layers, 1)
             .into_iter();
         (0..n_layers)
-            .map(|_| LstmState {
+            .map(|_| RecurrentState {
                 h: parts.next().expect("bridge h"),
-                c: parts.next().expect("bridge c"),
+                c: (cell == Cell::Lstm).then(|| parts.next().expect("bridge c")),
             })
             .collect()
     }
 
     /// One decoder step from the embedding part of the first layer's input projection,
-    /// `xw: [batch, 4 · d_decoder]`.
+    /// `xw: [batch, gates · d_decoder]`.
     fn step(
         &self,
         memory: &AttentionMemory,
@@ -533,6 +539,21 @@ mod tests {
         honyaku_conformance::conformance_tests!(spec, without_learning);
     }
 
+    /// The whole suite, learning included, with GRU layers.
+    mod gru {
+        use super::*;
+
+        fn spec() -> Spec<AttentionSeq2Seq> {
+            super::spec(|device| {
+                tiny(AttentionKind::Bahdanau)
+                    .with_cell(Cell::Gru)
+                    .init(device)
+            })
+        }
+
+        honyaku_conformance::conformance_tests!(spec);
+    }
+
     /// Three pairs of different lengths on both sides, so that every row has padding
     /// somewhere.
     fn pairs() -> Vec<EncodedPair> {
@@ -601,6 +622,19 @@ mod tests {
     }
 
     #[test]
+    fn config_records_the_cell_and_reads_a_config_without_one_as_an_lstm() {
+        let gru = tiny(AttentionKind::Bahdanau).with_cell(Cell::Gru);
+        let json = serde_json::to_value(&gru).unwrap();
+        assert_eq!(json["cell"], "gru");
+        let back: AttentionSeq2SeqConfig = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, gru);
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("cell");
+        let back: AttentionSeq2SeqConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(back, gru.with_cell(Cell::Lstm));
+    }
+
+    #[test]
     fn shapes_for_every_kind() {
         let device = Device::flex();
         let batch = batch(&pairs(), &device);
@@ -645,5 +679,33 @@ mod tests {
             let diff = max_abs_diff(model.forward(&batch), stepwise_logits(&model, &batch));
             assert!(diff < 1e-4, "{kind}: {diff}");
         }
+    }
+
+    #[test]
+    fn gru_layers_bridge_hidden_states_only_and_decode_stepwise_as_forward() {
+        let device = Device::flex();
+        let batch = batch(&pairs(), &device);
+        let config = tiny(AttentionKind::LuongGeneral)
+            .with_n_encoder_layers(2)
+            .with_n_decoder_layers(2);
+        let lstm = config.clone().init(&device);
+        let model = config.clone().with_cell(Cell::Gru).init(&device);
+        // [→h; ←h] of 64 each to two decoder layers' h of 128, against the LSTM's
+        // [→h; ←h; →c; ←c] to two (h, c).
+        assert_eq!(model.bridge.weight.dims(), [128, 2 * 128]);
+        assert_eq!(lstm.bridge.weight.dims(), [256, 4 * 128]);
+        assert_eq!(
+            model.decoder.layers[0].input().weight.dims(),
+            [32 + 128, 3 * 128]
+        );
+        let state = model.init_state(&model.encode(&batch.source));
+        assert_eq!(state.layers.len(), 2);
+        assert!(state.layers.iter().all(|l| l.c.is_none()));
+        assert_eq!(state.layers[1].h.dims(), [3, 128]);
+        let diff = max_abs_diff(model.forward(&batch), stepwise_logits(&model, &batch));
+        assert!(diff < 1e-4, "{diff}");
+        // Three gates instead of four: fewer FLOPs.
+        let gru_flops = config.clone().with_cell(Cell::Gru).forward_flops(6, 6);
+        assert!(gru_flops < config.forward_flops(6, 6));
     }
 }

@@ -8,6 +8,7 @@ pub mod activation;
 pub mod batch;
 pub mod beam;
 pub mod dropout;
+pub mod gru;
 pub mod loss;
 pub mod mask;
 pub mod model;
@@ -21,6 +22,7 @@ pub use model::{Seq2Seq, Step};
 pub use search::{Hypothesis, SearchConfig, greedy_search};
 pub mod preset;
 pub mod recipe;
+pub mod recurrent;
 pub mod rnn;
 pub use preset::Preset;
 

@@ -1,4 +1,5 @@
-//! The LSTM encoder-decoder and its [`Seq2Seq`] implementation.
+//! The LSTM encoder-decoder and its [`Seq2Seq`] implementation. Its layers are LSTM layers by
+//! default, or GRU layers with `cell: gru`.
 
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
@@ -6,7 +7,7 @@ use honyaku_core::dropout::DropoutExt;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
-use honyaku_core::rnn::{LstmStack, LstmStackConfig, LstmState};
+use honyaku_core::recurrent::{Cell, RecurrentStack, RecurrentStackConfig, RecurrentState};
 
 use crate::error::LstmConfigError;
 
@@ -29,6 +30,10 @@ pub struct LstmSeq2SeqConfig {
     /// Dropout on embeddings, between layers and before the output projection.
     #[config(default = 0.2)]
     pub dropout: f64,
+    /// The recurrent cell of every encoder and decoder layer: `lstm` or `gru`. A configuration
+    /// without it (written before the GRU existed) is an LSTM.
+    #[config(default = "Cell::Lstm")]
+    pub cell: Cell,
 }
 
 impl LstmSeq2SeqConfig {
@@ -79,16 +84,18 @@ impl LstmSeq2SeqConfig {
 
     /// Matmul FLOPs (`2·m·n·k` per matmul) of one teacher-forced forward pass over one
     /// sentence pair of `src_len` source and `tgt_len` target tokens: per token and layer the
-    /// input and hidden projections to the four gates, and per target token the output
-    /// projection. Embedding lookups and element-wise work are not counted.
+    /// input and hidden projections to the gates (four for the LSTM, three for the GRU), and
+    /// per target token the output projection. Embedding lookups and element-wise work are not
+    /// counted.
     pub fn forward_flops(&self, src_len: usize, tgt_len: usize) -> f64 {
         let (e, h, layers) = (
             self.d_embed as f64,
             self.d_hidden as f64,
             self.n_layers as f64,
         );
+        let gates = self.cell.gates() as f64;
         // Layer 1 reads the embedding, the others the layer below; all read their own h.
-        let per_token = 2.0 * 4.0 * h * (e + h) + (layers - 1.0) * 2.0 * 4.0 * h * (h + h);
+        let per_token = 2.0 * gates * h * (e + h) + (layers - 1.0) * 2.0 * gates * h * (h + h);
         let output = 2.0 * h * self.tgt_vocab as f64;
         src_len as f64 * per_token + tgt_len as f64 * (per_token + output)
     }
@@ -96,7 +103,7 @@ impl LstmSeq2SeqConfig {
     /// Builds the model.
     pub fn init(&self, device: &Device) -> LstmSeq2Seq {
         let stack = |d_input| {
-            LstmStackConfig::new(d_input, self.d_hidden, self.n_layers)
+            RecurrentStackConfig::new(self.cell, d_input, self.d_hidden, self.n_layers)
                 .with_dropout(self.dropout)
                 .init(device)
         };
@@ -111,8 +118,8 @@ impl LstmSeq2SeqConfig {
     }
 }
 
-/// LSTM encoder-decoder: the decoder's layer `l` starts from the encoder's final state of layer
-/// `l`.
+/// LSTM (or GRU) encoder-decoder: the decoder's layer `l` starts from the encoder's final
+/// state of layer `l`.
 #[derive(Module, Debug)]
 pub struct LstmSeq2Seq {
     /// Source embeddings.
@@ -120,9 +127,9 @@ pub struct LstmSeq2Seq {
     /// Target embeddings.
     pub tgt_embed: Embedding,
     /// Encoder layers.
-    pub encoder: LstmStack,
+    pub encoder: RecurrentStack,
     /// Decoder layers.
-    pub decoder: LstmStack,
+    pub decoder: RecurrentStack,
     /// Projection to the target vocabulary.
     pub output: Linear,
     /// Dropout on embeddings and before the output projection.
@@ -134,25 +141,28 @@ pub struct LstmSeq2Seq {
 pub struct LstmMemory {
     /// Final hidden states.
     pub h: Tensor<3>,
-    /// Final cell states.
-    pub c: Tensor<3>,
+    /// Final cell states of the LSTM; `None` for the GRU.
+    pub c: Option<Tensor<3>>,
 }
 
 impl LstmMemory {
-    fn from_states(states: Vec<LstmState>) -> Self {
+    fn from_states(states: Vec<RecurrentState>) -> Self {
         let (h, c): (Vec<_>, Vec<_>) = states.into_iter().map(|s| (s.h, s.c)).unzip();
+        let c: Option<Vec<_>> = c.into_iter().collect();
         Self {
             h: Tensor::stack(h, 0),
-            c: Tensor::stack(c, 0),
+            c: c.map(|c| Tensor::stack(c, 0)),
         }
     }
 
-    fn states(&self) -> Vec<LstmState> {
+    fn states(&self) -> Vec<RecurrentState> {
         let [layers, batch, hidden] = self.h.dims();
+        let layer =
+            |t: &Tensor<3>, l: usize| t.clone().slice(s![l, .., ..]).reshape([batch, hidden]);
         (0..layers)
-            .map(|l| LstmState {
-                h: self.h.clone().slice(s![l, .., ..]).reshape([batch, hidden]),
-                c: self.c.clone().slice(s![l, .., ..]).reshape([batch, hidden]),
+            .map(|l| RecurrentState {
+                h: layer(&self.h, l),
+                c: self.c.as_ref().map(|c| layer(c, l)),
             })
             .collect()
     }
@@ -160,14 +170,14 @@ impl LstmMemory {
     fn select(&self, rows: Tensor<1, Int>) -> Self {
         Self {
             h: self.h.clone().select(1, rows.clone()),
-            c: self.c.clone().select(1, rows),
+            c: self.c.clone().map(|c| c.select(1, rows)),
         }
     }
 }
 
 impl LstmSeq2Seq {
     /// Encoder final states for `src: [batch, src_len]`; padding never changes them.
-    fn encode_states(&self, source: &SourceBatch) -> Vec<LstmState> {
+    fn encode_states(&self, source: &SourceBatch) -> Vec<RecurrentState> {
         let [batch, _] = source.src.dims();
         let x = self
             .dropout
@@ -287,6 +297,32 @@ mod tests {
 
     honyaku_conformance::conformance_tests!(spec);
 
+    /// The same suite with GRU layers.
+    mod gru {
+        use super::*;
+
+        fn gru(device: &Device, d_hidden: usize) -> LstmSeq2Seq {
+            LstmSeq2SeqConfig::preset(Preset::Tiny, VOCAB, VOCAB)
+                .with_d_hidden(d_hidden)
+                .with_cell(Cell::Gru)
+                .init(device)
+        }
+
+        fn spec() -> Spec<LstmSeq2Seq> {
+            let lstm = super::spec();
+            Spec {
+                build: |device| gru(device, 64),
+                learning: Learning {
+                    build: |device| gru(device, 128),
+                    ..lstm.learning
+                },
+                ..lstm
+            }
+        }
+
+        honyaku_conformance::conformance_tests!(spec);
+    }
+
     fn pair(src: Vec<u32>) -> EncodedPair {
         EncodedPair { tgt: vec![4], src }
     }
@@ -302,7 +338,8 @@ mod tests {
         assert!(max_abs_diff(first_row(&padded), single.h.clone()) < 1e-5);
         // Other ids in the padded positions, and more of them, change nothing either.
         let noisy = padded_batch(&pairs, Padding::junk(2), &device);
-        assert!(max_abs_diff(model.encode(&noisy.source).c, padded.c) < 1e-6);
+        let cell = |m: LstmMemory| m.c.expect("an LSTM has cell states");
+        assert!(max_abs_diff(cell(model.encode(&noisy.source)), cell(padded)) < 1e-6);
     }
 
     #[test]
@@ -332,6 +369,32 @@ mod tests {
                 b[0].score
             );
         }
+    }
+
+    #[test]
+    fn gru_layers_have_three_quarters_of_the_lstm_weights_and_flops() {
+        let device = Device::flex();
+        let config = LstmSeq2SeqConfig::preset(Preset::Tiny, VOCAB, VOCAB).with_n_layers(2);
+        let (e, h) = (config.d_embed, config.d_hidden);
+        // Per stack: `gates · h` outputs of the input (`e`, then `h` wide) and hidden
+        // projections; the LSTM's one bias per gate, the GRU's two.
+        let stack = |gates: usize, biases: usize| {
+            gates * h * (e + h) + gates * h * (h + h) + 2 * biases * gates * h
+        };
+        let recurrent = |m: &LstmSeq2Seq| m.encoder.num_params() + m.decoder.num_params();
+        let lstm = config.clone().init(&device);
+        let gru = config.clone().with_cell(Cell::Gru).init(&device);
+        assert_eq!(recurrent(&lstm), 2 * stack(4, 1));
+        assert_eq!(recurrent(&gru), 2 * stack(3, 2));
+        assert_eq!(
+            lstm.num_params() - recurrent(&lstm),
+            gru.num_params() - recurrent(&gru)
+        );
+        // Without the output projection, the FLOPs are the recurrent matmuls: 3/4 of them.
+        let output = 2.0 * h as f64 * VOCAB as f64;
+        let flops = |c: &LstmSeq2SeqConfig| c.forward_flops(5, 4) - 4.0 * output;
+        let ratio = flops(&config.clone().with_cell(Cell::Gru)) / flops(&config);
+        assert!((ratio - 0.75).abs() < 1e-12, "{ratio}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use honyaku_attention::AttentionKind;
 use honyaku_core::Preset;
+use honyaku_core::recurrent::Cell;
 use honyaku_data::synth::SynthTask;
 use honyaku_eval::BleuTokenizer;
 
@@ -27,6 +28,11 @@ pub fn parse_task(s: &str) -> Result<SynthTask, String> {
 
 /// `--attention`: an attention function.
 pub fn parse_attention(s: &str) -> Result<AttentionKind, String> {
+    s.parse()
+}
+
+/// `--cell`: a recurrent cell.
+pub fn parse_cell(s: &str) -> Result<Cell, String> {
     s.parse()
 }
 

@@ -134,6 +134,7 @@ const BEAMS: &[&str] = &["1", "2", "5", "40", "200", "1024", "1025", "0", "-3", 
 const TOKENS: &[&str] = &["1", "8", "64", "4096", "0", "16777217", "-5", "x"];
 const BACKENDS: &[&str] = &["flex", "ndarray", "cuda", ""];
 const ARCHS: &[&str] = &["lstm", "attention", "transformer", "gru", ""];
+const CELLS: &[&str] = &["lstm", "gru", "rnn", ""];
 const RUNS: &[&str] = &["{RUN}", "{F}", "{F}/three.txt", "{CASE}/nowhere", "{COPY}"];
 /// Runs for commands that write into the run (`average`, `train --resume`): never the shared one.
 const RW_RUNS: &[&str] = &["{COPY}", "{F}", "{F}/three.txt", "{CASE}/nowhere"];
@@ -179,6 +180,7 @@ fn train_opts() -> Vec<Opt> {
             "--attention",
             &["bahdanau", "luong-dot", "luong-general", "x"],
         ),
+        ("--cell", CELLS),
         ("--preset", &["tiny", "huge"]),
         (
             "--config",
@@ -263,6 +265,7 @@ fn attention_opts() -> Vec<Opt> {
 fn bench_opts() -> Vec<Opt> {
     vec![
         ("--arch", ARCHS),
+        ("--cell", CELLS),
         ("--preset", &["tiny", "x"]),
         ("--batch", &["1", "2", "0", "65537"]),
         ("--src-len", &["2", "4", "1", "65537", "300"]),

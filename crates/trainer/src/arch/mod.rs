@@ -6,15 +6,18 @@
 //! `delegate_arch_config!` line in `impls.rs`.
 
 mod impls;
+mod overlay;
 mod registry;
 mod spec;
 
 use burn::prelude::*;
 use honyaku_attention::{AttentionKind, AttentionSeq2SeqConfig};
+use honyaku_core::recurrent::Cell;
 use honyaku_lstm::LstmSeq2SeqConfig;
 use honyaku_transformer::TransformerConfig;
 use serde::{Deserialize, Serialize};
 
+pub use self::overlay::ModelOverlay;
 use self::registry::registry;
 pub use self::spec::{ArchConfig, ConfigVisitor, ModelTask};
 
@@ -110,6 +113,27 @@ impl ModelConfig {
         }
     }
 
+    /// Sets the recurrent cell; only the recurrent architectures have one.
+    pub fn with_cell(self, cell: Cell) -> Result<Self, String> {
+        match self {
+            Self::Lstm(c) => Ok(Self::Lstm(c.with_cell(cell))),
+            Self::Attention(c) => Ok(Self::Attention(c.with_cell(cell))),
+            other => Err(format!(
+                "--cell applies to --arch lstm and --arch attention, not to {}",
+                other.arch()
+            )),
+        }
+    }
+
+    /// The recurrent cell, for the architectures that have one.
+    pub fn cell(&self) -> Option<Cell> {
+        match self {
+            Self::Lstm(c) => Some(c.cell),
+            Self::Attention(c) => Some(c.cell),
+            Self::Transformer(_) => None,
+        }
+    }
+
     /// Checks the dimensions, with a message a user can act on.
     pub fn validate(&self) -> Result<(), String> {
         struct Validate;
@@ -197,6 +221,26 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("n_layers"), "{err}");
+    }
+
+    #[test]
+    fn a_recurrent_config_written_before_the_cell_existed_reads_as_an_lstm() {
+        for arch in [Arch::Lstm, Arch::Attention] {
+            let config = ModelConfig::preset(arch, Preset::Small, 100, 100);
+            let mut old = serde_json::to_value(&config).unwrap();
+            assert_eq!(old["cell"], "lstm", "{arch}");
+            old.as_object_mut().unwrap().remove("cell");
+            let read = serde_json::from_value::<ModelConfig>(old).unwrap();
+            assert_eq!(read, config, "{arch}");
+            assert_eq!(read.cell(), Some(Cell::Lstm));
+        }
+        let transformer = ModelConfig::preset(Arch::Transformer, Preset::Tiny, 10, 10);
+        let mut with_cell = serde_json::to_value(&transformer).unwrap();
+        with_cell["cell"] = "gru".into();
+        let err = serde_json::from_value::<ModelConfig>(with_cell)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `cell`"), "{err}");
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub struct TrainBench {
 pub struct BenchReport {
     /// Architecture.
     pub arch: String,
+    /// The recurrent cell of the recurrent architectures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
     /// Backend.
     pub backend: String,
     /// Preset.
@@ -334,6 +337,20 @@ pub fn bench_model(
     seed: u64,
 ) -> anyhow::Result<BenchReport> {
     let config = ModelConfig::preset(arch, preset, shape.vocab, shape.vocab);
+    bench_config(config, preset, backend, shape, seed)
+}
+
+/// [`bench_model`] of a given configuration (`preset` names it in the report), built for
+/// `shape.vocab` tokens on both sides.
+pub fn bench_config(
+    config: ModelConfig,
+    preset: Preset,
+    backend: Backend,
+    shape: BenchShape,
+    seed: u64,
+) -> anyhow::Result<BenchReport> {
+    let config = config.with_vocab(shape.vocab, shape.vocab);
+    let arch = config.arch();
     config.validate().map_err(anyhow::Error::msg)?;
     let longest = shape.src_len.max(shape.tgt_len).max(shape.decode_len);
     if let Some(table) = config.max_positions()
@@ -357,6 +374,7 @@ pub fn bench_model(
     let matmul = matmul_rate(&backend.device()?, 1024, 10);
     Ok(BenchReport {
         arch: arch.to_string(),
+        cell: config.cell().map(|c| c.to_string()),
         backend: backend.to_string(),
         preset: preset.to_string(),
         parameters: measured.parameters,

@@ -7,9 +7,9 @@ use clap::Args;
 use honyaku_core::Preset;
 use serde_json::json;
 
-use crate::arch::Arch;
+use crate::arch::{Arch, ModelConfig, ModelOverlay};
 use crate::backend::Backend;
-use crate::bench::{BenchShape, bench_model, matmul_rate};
+use crate::bench::{BenchShape, bench_config, matmul_rate};
 use crate::checks;
 use crate::values::parse_preset;
 
@@ -19,6 +19,9 @@ pub struct BenchArgs {
     /// Architecture.
     #[arg(long, value_enum, default_value_t = Arch::Lstm)]
     pub arch: Arch,
+    // The model flags: --attention, --cell.
+    #[command(flatten)]
+    pub model: ModelOverlay,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
@@ -62,6 +65,8 @@ const MAX_BENCH_LOGITS: u128 = 1 << 31;
 
 /// Runs the benchmark and prints its JSON to stdout.
 pub fn run(args: BenchArgs) -> Result<()> {
+    let config = ModelConfig::preset(args.arch, args.preset, args.vocab, args.vocab);
+    let config = args.model.apply(config).map_err(anyhow::Error::msg)?;
     let device = args.backend.device()?;
     if args.matmul {
         let matmul = matmul_rate(&device, 1024, 20);
@@ -102,7 +107,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         decode_len: args.decode_len,
         beam: args.beam.max(1),
     };
-    let report = bench_model(args.arch, args.preset, args.backend, shape, args.seed)?;
+    let report = bench_config(config, args.preset, args.backend, shape, args.seed)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use honyaku_attention::AttentionKind;
 use honyaku_core::Preset;
 
-use crate::arch::{Arch, ModelConfig};
+use crate::arch::{Arch, ModelConfig, ModelOverlay};
 use crate::backend::Backend;
 use crate::run::TrainConfig;
 use crate::run::config::{FileConfig, SettingsOverlay};
@@ -15,16 +14,16 @@ use crate::training::StopReason;
 use crate::training::distributed::{self, Distributed};
 use crate::training::launch::{NewRun, Trained, resume, start};
 use crate::training::resume::TrainInputs;
-use crate::values::{parse_attention, parse_preset};
+use crate::values::parse_preset;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Architecture.
     #[arg(long, value_enum, default_value_t = Arch::Lstm)]
     pub arch: Arch,
-    /// Attention function of `--arch attention`: bahdanau, luong-dot or luong-general.
-    #[arg(long, value_parser = parse_attention)]
-    pub attention: Option<AttentionKind>,
+    // The model flags: --attention, --cell.
+    #[command(flatten)]
+    pub model: ModelOverlay,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
@@ -153,12 +152,8 @@ fn train_inputs(args: &TrainArgs, path: impl Fn(&PathBuf) -> PathBuf) -> TrainIn
 
 /// The model configuration from the config file or the preset, with flag overrides, checked.
 fn model_config(args: &TrainArgs, file: Option<ModelConfig>) -> Result<ModelConfig> {
-    let mut model = file.unwrap_or_else(|| ModelConfig::preset(args.arch, args.preset, 1, 1));
-    if let Some(kind) = args.attention {
-        model = model
-            .with_attention_kind(kind)
-            .map_err(anyhow::Error::msg)?;
-    }
+    let model = file.unwrap_or_else(|| ModelConfig::preset(args.arch, args.preset, 1, 1));
+    let model = args.model.apply(model).map_err(anyhow::Error::msg)?;
     model
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid model configuration: {e}"))?;

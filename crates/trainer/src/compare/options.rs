@@ -7,7 +7,7 @@ use clap::{Args, Parser, ValueEnum};
 use honyaku_core::Preset;
 use serde::Serialize;
 
-use crate::arch::Arch;
+use crate::arch::{Arch, ModelConfig, ModelOverlay};
 use crate::backend::Backend;
 use crate::report::Lang;
 use crate::run::config::{ScheduleKind, SettingsOverlay};
@@ -86,8 +86,8 @@ pub struct CompareOptions {
     #[arg(long, value_enum, default_value_t = CheckpointChoice::Best)]
     pub checkpoint: CheckpointChoice,
     /// A `honyaku train` setting for one architecture only, over its recipe and the flags
-    /// above: ARCH:FLAG=VALUE (or ARCH:FLAG for a switch), e.g. `transformer:lr=5e-4` or
-    /// `lstm:schedule=plateau`. Repeatable.
+    /// above: ARCH:FLAG=VALUE (or ARCH:FLAG for a switch), e.g. `transformer:lr=5e-4`,
+    /// `lstm:schedule=plateau` or `attention:cell=gru`. Repeatable.
     #[arg(long = "set", value_name = "ARCH:FLAG=VALUE", value_parser = parse_arch_setting)]
     pub set: Vec<ArchSetting>,
 }
@@ -148,8 +148,8 @@ const SHARED_FLAGS: [&str; 8] = [
     "lowercase",
 ];
 
-/// Parses and checks `ARCH:FLAG=VALUE`: the flag must be a training setting of
-/// `honyaku train` and its value must parse.
+/// Parses and checks `ARCH:FLAG=VALUE`: the flag must be a training or model setting of
+/// `honyaku train`, its value must parse, and a model setting must be one the architecture has.
 fn parse_arch_setting(s: &str) -> Result<ArchSetting, String> {
     let (arch, setting) = s
         .split_once(':')
@@ -167,26 +167,32 @@ fn parse_arch_setting(s: &str) -> Result<ArchSetting, String> {
         ));
     }
     let setting = ArchSetting { arch, flag, value };
-    Probe::try_parse_from(std::iter::once("set".to_string()).chain(setting.train_args())).map_err(
-        |e| {
-            let first = e.to_string();
-            let first = first
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ");
-            format!("{s}: {first}")
-        },
-    )?;
+    let probe =
+        Probe::try_parse_from(std::iter::once("set".to_string()).chain(setting.train_args()))
+            .map_err(|e| {
+                let first = e.to_string();
+                let first = first
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                format!("{s}: {first}")
+            })?;
+    probe
+        .model
+        .apply(ModelConfig::preset(arch, Preset::Tiny, 8, 8))
+        .map_err(|e| format!("{s}: {e}"))?;
     Ok(setting)
 }
 
-/// `honyaku train`'s setting flags, to check a `--set`.
+/// `honyaku train`'s setting and model flags, to check a `--set`.
 #[derive(Debug, clap::Parser)]
 #[command(no_binary_name = false)]
 struct Probe {
     #[command(flatten)]
     settings: SettingsOverlay,
+    #[command(flatten)]
+    model: ModelOverlay,
 }
 
 #[cfg(test)]
@@ -204,12 +210,25 @@ mod tests {
                 .train_args(),
             ["--no-valid-bleu"]
         );
+        for arch in ["lstm", "attention"] {
+            let s = parse_arch_setting(&format!("{arch}:cell=gru")).unwrap();
+            assert_eq!(s.train_args(), ["--cell", "gru"]);
+        }
         for (bad, needle) in [
             ("transformer-lr=5e-4", "not ARCH:FLAG=VALUE"),
             ("gru:lr=1", "unknown architecture"),
             ("lstm:lrr=1", "--lrr"),
             ("lstm:lr=fast", "fast"),
             ("lstm:epochs=3", "shared by every architecture"),
+            ("lstm:cell=rnn", "unknown cell 'rnn'"),
+            (
+                "transformer:cell=gru",
+                "--cell applies to --arch lstm and --arch attention, not to transformer",
+            ),
+            (
+                "lstm:attention=luong-dot",
+                "--attention applies to --arch attention",
+            ),
         ] {
             let err = parse_arch_setting(bad).unwrap_err();
             assert!(err.contains(needle), "{bad}: {err}");
