@@ -23,9 +23,13 @@ use burn::prelude::*;
 use crate::rnn::LstmState;
 use backend::{FusedLstmBackend, Keep, LstmSequence};
 
-/// Whether [`lstm_sequence`] runs on `device`: burn-flex, with or without autodiff, `f32`.
+/// Whether [`crate::rnn::LstmLayer`] runs its sequences through [`lstm_sequence`] on
+/// `device`: burn-flex with autodiff (training). Without autodiff the step-by-step path has no
+/// graph to build, and the fused forward alone measured up to 10% slower on the loaded
+/// benchmark machine (docs/BENCHMARKS.md), so inference keeps it. [`lstm_sequence`] itself
+/// runs on flex with or without autodiff.
 pub fn supported(device: &Device) -> bool {
-    *device == Device::flex()
+    *device == Device::flex() && device.is_autodiff()
 }
 
 /// The LSTM recurrence over a whole sequence: `xw: [batch, len, 4h]` the projected inputs
