@@ -11,8 +11,9 @@
 //! gradient as one gemm over all steps (k = batch · len). See docs/BENCHMARKS.md.
 //!
 //! It is a Burn backend extension ([`backend::FusedLstmBackend`]) implemented for `Flex` and
-//! `Autodiff<Flex>`; [`supported`] says when [`lstm_sequence`] may be called. Other backends
-//! keep the tensor-operation path of [`crate::rnn::LstmLayer`].
+//! `Autodiff<Flex>`: [`lstm_sequence`] runs on flex devices only. [`supported`] says where
+//! [`crate::rnn::LstmLayer`] uses it (training on flex); other backends, and inference, keep
+//! the layer's tensor-operation path.
 
 mod backend;
 pub mod kernel;
