@@ -8,6 +8,7 @@ pub mod activation;
 pub mod batch;
 pub mod beam;
 pub mod dropout;
+pub mod fused_lstm;
 pub mod gru;
 pub mod loss;
 pub mod mask;

@@ -13,6 +13,7 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use crate::activation::tanh;
+use crate::fused_lstm;
 
 /// Configuration of one [`LstmLayer`].
 #[derive(Config, Debug)]
@@ -144,6 +145,8 @@ impl LstmLayer {
         self.run(x, state, keep, true)
     }
 
+    /// On flex the fused operation of [`crate::fused_lstm`] (the same values and gradients, one
+    /// operation per layer and sequence), elsewhere [`LstmLayer::run_steps`].
     fn run(
         &self,
         x: Tensor<3>,
@@ -151,8 +154,23 @@ impl LstmLayer {
         keep: Option<Tensor<2>>,
         reverse: bool,
     ) -> (Tensor<3>, LstmState) {
-        let [_, len, _] = x.dims();
         let xw = self.input.forward(x);
+        if xw.dims()[1] > 0 && fused_lstm::supported(&xw.device()) {
+            return fused_lstm::lstm_sequence(xw, self.hidden.weight.val(), state, keep, reverse);
+        }
+        self.run_steps(xw, state, keep, reverse)
+    }
+
+    /// The recurrence as tensor operations, one step at a time, from the projected inputs
+    /// `xw: [batch, len, 4 · d_hidden]`.
+    pub(crate) fn run_steps(
+        &self,
+        xw: Tensor<3>,
+        state: LstmState,
+        keep: Option<Tensor<2>>,
+        reverse: bool,
+    ) -> (Tensor<3>, LstmState) {
+        let [_, len, _] = xw.dims();
         let scale = self.gate_scale(&xw.device());
         let mut state = state;
         let mut outputs = Vec::with_capacity(len);

@@ -1,0 +1,441 @@
+//! The host kernels of the fused LSTM layer: the recurrence over a whole sequence and its
+//! backward pass (backpropagation through time) on `f32` slices.
+//!
+//! Layouts (row-major): `xw` and its gradient `[batch, len, 4h]` (gate order `i f g o`), `whh`
+//! `[h, 4h]` (burn's `Linear` weight, `gates = h · whh`), states `[batch, h]`, `keep`
+//! `[batch, len]`. The output is `[batch, len + 1, h]`: the hidden state after each position,
+//! then the final cell state. The tape saved for the backward pass is `[batch, len, 7h]`:
+//! per position the activated gates `σ(i) σ(f) tanh(g) σ(o)`, `tanh(c)` of the new cell, and
+//! the cell and hidden states the step started from.
+//!
+//! Each step is one gemm (`gates = xw_t + h · whh`, accumulated into the step's gate rows)
+//! and one pass over the rows for the cell arithmetic, threaded over the batch rows when they
+//! are large enough. The backward pass runs the recurrence backwards with one gemm per step
+//! (`dh = dgates · whhᵀ`) and computes the weight gradient as ONE gemm over all steps
+//! (`dwhh = Hprevᵀ · dgates`, `k = batch · len`).
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+/// Tape floats per position and row, in units of `h`.
+const TAPE_WIDTH: usize = 7;
+/// Rows are handed to the thread pool in chunks of at least this many cells (`rows · h`):
+/// below it a step's cell arithmetic (a few microseconds) runs on the calling thread.
+const PARALLEL_CELLS: usize = 8 * 1024;
+/// gemm runs threaded from this many multiply-adds (`m · n · k`), burn-flex's own threshold.
+const PARALLEL_GEMM: usize = 192 * 192 * 192;
+
+/// The sizes of one fused LSTM call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dims {
+    /// Rows (sentences).
+    pub batch: usize,
+    /// Positions.
+    pub len: usize,
+    /// Hidden size `h`.
+    pub hidden: usize,
+}
+
+impl Dims {
+    /// Floats of the output `[batch, len + 1, h]`.
+    pub fn output_len(&self) -> usize {
+        self.batch * (self.len + 1) * self.hidden
+    }
+
+    /// Floats of the tape `[batch, len, 7h]`.
+    pub fn tape_len(&self) -> usize {
+        self.batch * self.len * TAPE_WIDTH * self.hidden
+    }
+
+    /// The positions in the order the recurrence visits them.
+    fn order(&self, reverse: bool) -> Vec<usize> {
+        if reverse {
+            (0..self.len).rev().collect()
+        } else {
+            (0..self.len).collect()
+        }
+    }
+
+    /// Rows per parallel task.
+    fn rows_per_task(&self) -> usize {
+        PARALLEL_CELLS.div_ceil(self.hidden.max(1)).max(1)
+    }
+}
+
+/// The inputs of the recurrence.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// Projected inputs `[batch, len, 4h]` (bias included).
+    pub xw: &'a [f32],
+    /// Hidden-to-gates weight `[h, 4h]`.
+    pub whh: &'a [f32],
+    /// Initial hidden state `[batch, h]`.
+    pub h0: &'a [f32],
+    /// Initial cell state `[batch, h]`.
+    pub c0: &'a [f32],
+    /// `[batch, len]`: 1 at real, 0 at padded positions (the state is carried through those);
+    /// `None` for no padding.
+    pub keep: Option<&'a [f32]>,
+    /// From the last position to the first.
+    pub reverse: bool,
+}
+
+/// `1 / (1 + e^-x)` as burn-flex computes it.
+#[inline]
+fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `tanh(x) = 2σ(2x) − 1`, as `crate::activation::tanh` computes it.
+#[inline]
+fn tanh(x: f32) -> f32 {
+    sigmoid(x * 2.0) * 2.0 - 1.0
+}
+
+/// A strided matrix operand of [`gemm_f32`]: base pointer, row stride, column stride.
+#[derive(Clone, Copy)]
+struct Mat {
+    ptr: *const f32,
+    row: isize,
+    col: isize,
+}
+
+/// `dst[m × n] (row stride dst_row) = (dst if accumulate) + lhs[m × k] · rhs[k × n]`.
+fn gemm_f32(
+    [m, n, k]: [usize; 3],
+    dst: &mut [f32],
+    dst_row: usize,
+    accumulate: bool,
+    lhs: Mat,
+    rhs: Mat,
+) {
+    assert!(m == 0 || n == 0 || dst.len() >= (m - 1) * dst_row + n);
+    let parallelism = if m * n * k >= PARALLEL_GEMM {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: `dst` holds the `m × n` output with row stride `dst_row` (asserted above); the
+    // callers pass `lhs` and `rhs` pointers and strides that stay inside slices they hold for
+    // the call (`m × k` and `k × n` elements).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_row as isize,
+            accumulate,
+            lhs.ptr,
+            lhs.col,
+            lhs.row,
+            rhs.ptr,
+            rhs.col,
+            rhs.row,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// The forward recurrence. Returns the output `[batch, len + 1, h]`; fills `tape`
+/// (`[batch, len, 7h]`, see the module documentation) when given.
+pub fn forward(dims: Dims, inputs: Inputs<'_>, mut tape: Option<&mut [f32]>) -> Vec<f32> {
+    let Dims { batch, len, hidden } = dims;
+    let h4 = 4 * hidden;
+    assert_eq!(inputs.xw.len(), batch * len * h4);
+    assert_eq!(inputs.whh.len(), hidden * h4);
+    assert_eq!(inputs.h0.len(), batch * hidden);
+    assert_eq!(inputs.c0.len(), batch * hidden);
+    if let Some(tape) = tape.as_deref() {
+        assert_eq!(tape.len(), dims.tape_len());
+    }
+    let mut state = State {
+        h: inputs.h0.to_vec(),
+        c: inputs.c0.to_vec(),
+    };
+    let mut out = vec![0.0f32; dims.output_len()];
+    let mut gates = vec![0.0f32; batch * h4];
+    let whh = Mat {
+        ptr: inputs.whh.as_ptr(),
+        row: h4 as isize,
+        col: 1,
+    };
+    for p in dims.order(inputs.reverse) {
+        for (b, row) in gates.chunks_mut(h4).enumerate() {
+            row.copy_from_slice(&inputs.xw[(b * len + p) * h4..][..h4]);
+        }
+        let h_prev = Mat {
+            ptr: state.h.as_ptr(),
+            row: hidden as isize,
+            col: 1,
+        };
+        gemm_f32([batch, h4, hidden], &mut gates, h4, true, h_prev, whh);
+        let step = Step {
+            dims,
+            p,
+            keep: inputs.keep,
+        };
+        match tape.as_deref_mut() {
+            Some(tape) => {
+                let w = TAPE_WIDTH * hidden;
+                let rows = tape
+                    .par_chunks_mut(len * w)
+                    .map(|t| Some(&mut t[p * w..][..w]));
+                step.run(&gates, &mut state, &mut out, rows);
+            }
+            None => {
+                let rows = (0..batch).into_par_iter().map(|_| None);
+                step.run(&gates, &mut state, &mut out, rows);
+            }
+        }
+    }
+    for (o, c) in out
+        .chunks_mut((len + 1) * hidden)
+        .zip(state.c.chunks(hidden))
+    {
+        o[len * hidden..].copy_from_slice(c);
+    }
+    out
+}
+
+/// The running state `[batch, h]` of the forward recurrence.
+struct State {
+    h: Vec<f32>,
+    c: Vec<f32>,
+}
+
+/// One step of the forward recurrence over all rows.
+struct Step<'a> {
+    dims: Dims,
+    /// The position.
+    p: usize,
+    keep: Option<&'a [f32]>,
+}
+
+impl Step<'_> {
+    /// Runs [`cell_forward`] on every row, on the thread pool when the rows are large enough;
+    /// `tapes` yields each row's tape slot of this position (or `None`).
+    fn run<'t, I>(&self, gates: &[f32], state: &mut State, out: &mut [f32], tapes: I)
+    where
+        I: IndexedParallelIterator<Item = Option<&'t mut [f32]>>,
+    {
+        let Dims { len, hidden, .. } = self.dims;
+        let (p, keep) = (self.p, self.keep);
+        let outs = out.par_chunks_mut((len + 1) * hidden);
+        let hs = state.h.par_chunks_mut(hidden);
+        let cs = state.c.par_chunks_mut(hidden);
+        (gates.par_chunks(4 * hidden), outs, hs, cs, tapes)
+            .into_par_iter()
+            .with_min_len(self.dims.rows_per_task())
+            .enumerate()
+            .for_each(|(b, (g, o, h, c, tape))| {
+                let k = keep.map(|keep| keep[b * len + p]);
+                cell_forward(g, Cell { h, c }, &mut o[p * hidden..][..hidden], k, tape);
+            });
+    }
+}
+
+/// One row's state, updated in place.
+struct Cell<'a> {
+    h: &'a mut [f32],
+    c: &'a mut [f32],
+}
+
+/// One row of a step: pre-activation `gates` → the new state, blended with the old one by
+/// `keep`, written to `cell` and `out`; the tape slot filled when given.
+fn cell_forward(
+    gates: &[f32],
+    cell: Cell<'_>,
+    out: &mut [f32],
+    keep: Option<f32>,
+    mut tape: Option<&mut [f32]>,
+) {
+    let hidden = cell.h.len();
+    for j in 0..hidden {
+        let i = sigmoid(gates[j]);
+        let f = sigmoid(gates[hidden + j]);
+        let g = sigmoid(gates[2 * hidden + j] * 2.0) * 2.0 - 1.0;
+        let o = sigmoid(gates[3 * hidden + j]);
+        let (h_old, c_old) = (cell.h[j], cell.c[j]);
+        let c_new = f * c_old + i * g;
+        let tanh_c = tanh(c_new);
+        let h_new = o * tanh_c;
+        if let Some(t) = tape.as_deref_mut() {
+            for (gate, value) in [i, f, g, o, tanh_c, c_old, h_old].into_iter().enumerate() {
+                t[gate * hidden + j] = value;
+            }
+        }
+        (cell.h[j], cell.c[j]) = match keep {
+            Some(k) => {
+                let drop = -k + 1.0;
+                (h_new * k + h_old * drop, c_new * k + c_old * drop)
+            }
+            None => (h_new, c_new),
+        };
+        out[j] = cell.h[j];
+    }
+}
+
+/// The gradients of one fused LSTM call.
+#[derive(Debug, Clone)]
+pub struct Grads {
+    /// `[batch, len, 4h]`: of the projected inputs (the gate pre-activations' gradient).
+    pub dxw: Vec<f32>,
+    /// `[h, 4h]`: of the hidden-to-gates weight.
+    pub dwhh: Vec<f32>,
+    /// `[batch, h]`: of the initial hidden state.
+    pub dh0: Vec<f32>,
+    /// `[batch, h]`: of the initial cell state.
+    pub dc0: Vec<f32>,
+}
+
+/// What the backward pass reads: the forward call's weight, padding and direction, its tape,
+/// and the gradient of its output `[batch, len + 1, h]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Saved<'a> {
+    /// Hidden-to-gates weight `[h, 4h]`.
+    pub whh: &'a [f32],
+    /// As in [`Inputs::keep`].
+    pub keep: Option<&'a [f32]>,
+    /// As in [`Inputs::reverse`].
+    pub reverse: bool,
+    /// The tape [`forward`] filled.
+    pub tape: &'a [f32],
+}
+
+/// Backpropagation through time: the steps in the opposite order of [`forward`], one gemm per
+/// step for the hidden state's gradient, then the weight gradient as one gemm over all steps.
+pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
+    let Dims { batch, len, hidden } = dims;
+    let (h4, w) = (4 * hidden, TAPE_WIDTH * hidden);
+    assert_eq!(saved.tape.len(), dims.tape_len());
+    assert_eq!(saved.whh.len(), hidden * h4);
+    assert_eq!(dout.len(), dims.output_len());
+    let mut dxw = vec![0.0f32; batch * len * h4];
+    let mut dh = vec![0.0f32; batch * hidden];
+    let mut dc: Vec<f32> = dout
+        .chunks((len + 1) * hidden)
+        .flat_map(|row| row[len * hidden..].iter().copied())
+        .collect();
+    // `whhᵀ` `[4h, h]`, copied once: gemm reads a strided (transposed) weight by packing it on
+    // the calling thread at every step, 4 MiB at the benchmark shapes.
+    let whh_t_values = transpose(saved.whh, hidden, h4);
+    let whh_t = Mat {
+        ptr: whh_t_values.as_ptr(),
+        row: hidden as isize,
+        col: 1,
+    };
+    for p in dims.order(saved.reverse).into_iter().rev() {
+        let keep = saved.keep;
+        (
+            dxw.par_chunks_mut(len * h4),
+            dh.par_chunks_mut(hidden),
+            dc.par_chunks_mut(hidden),
+            saved.tape.par_chunks(len * w),
+            dout.par_chunks((len + 1) * hidden),
+        )
+            .into_par_iter()
+            .with_min_len(dims.rows_per_task())
+            .enumerate()
+            .for_each(|(b, (dg, dh, dc, tape, dy))| {
+                let k = keep.map(|keep| keep[b * len + p]);
+                let grads = RowGrads {
+                    dgates: &mut dg[p * h4..][..h4],
+                    dh,
+                    dc,
+                };
+                cell_backward(&tape[p * w..][..w], &dy[p * hidden..][..hidden], grads, k);
+            });
+        // `dh += dgates_p · whhᵀ`, the step's gate gradients a strided view of `dxw`.
+        let dgates = Mat {
+            ptr: dxw[p * h4..].as_ptr(),
+            row: (len * h4) as isize,
+            col: 1,
+        };
+        gemm_f32([batch, hidden, h4], &mut dh, hidden, true, dgates, whh_t);
+    }
+    // `dwhh = Hprevᵀ · dG` over all `batch · len` rows: `Hprevᵀ` is the tape's last `h`
+    // columns, transposed.
+    let h_prev_t = Mat {
+        ptr: saved.tape[6 * hidden..].as_ptr(),
+        row: 1,
+        col: w as isize,
+    };
+    let dgates = Mat {
+        ptr: dxw.as_ptr(),
+        row: h4 as isize,
+        col: 1,
+    };
+    let mut dwhh = vec![0.0f32; hidden * h4];
+    gemm_f32(
+        [hidden, h4, batch * len],
+        &mut dwhh,
+        h4,
+        false,
+        h_prev_t,
+        dgates,
+    );
+    Grads {
+        dxw,
+        dwhh,
+        dh0: dh,
+        dc0: dc,
+    }
+}
+
+/// `[cols, rows]` from the row-major `[rows, cols]` matrix `m`.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0f32; rows * cols];
+    for (r, row) in m.chunks(cols).enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            t[c * rows + r] = *v;
+        }
+    }
+    t
+}
+
+/// One row's gradients at one position: the gate gradients written, the state gradients
+/// (`dh`, `dc`: of the state after the step on entry, of the state before it on return;
+/// `dh` without the recurrent term, which the caller's gemm adds).
+struct RowGrads<'a> {
+    dgates: &'a mut [f32],
+    dh: &'a mut [f32],
+    dc: &'a mut [f32],
+}
+
+/// The backward pass of [`cell_forward`] for one row, from its tape slot and the gradient of
+/// its output `dy`.
+fn cell_backward(tape: &[f32], dy: &[f32], grads: RowGrads<'_>, keep: Option<f32>) {
+    let hidden = dy.len();
+    let RowGrads { dgates, dh, dc } = grads;
+    for j in 0..hidden {
+        let at = |gate: usize| tape[gate * hidden + j];
+        let (i, f, g, o, tanh_c, c_old) = (at(0), at(1), at(2), at(3), at(4), at(5));
+        let (dh_out, dc_out) = (dh[j] + dy[j], dc[j]);
+        let (dh_new, dc_new, dh_old, dc_old) = match keep {
+            Some(k) => {
+                let drop = -k + 1.0;
+                (dh_out * k, dc_out * k, dh_out * drop, dc_out * drop)
+            }
+            None => (dh_out, dc_out, 0.0, 0.0),
+        };
+        let dc_cell = dc_new + dh_new * o * (1.0 - tanh_c * tanh_c);
+        dgates[j] = dc_cell * g * i * (1.0 - i);
+        dgates[hidden + j] = dc_cell * c_old * f * (1.0 - f);
+        dgates[2 * hidden + j] = dc_cell * i * (1.0 - g * g);
+        dgates[3 * hidden + j] = dh_new * tanh_c * o * (1.0 - o);
+        dc[j] = dc_cell * f + dc_old;
+        dh[j] = dh_old;
+    }
+}
