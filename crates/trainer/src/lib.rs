@@ -23,5 +23,6 @@ pub mod plots;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod study;
 pub mod training;
 pub mod values;
