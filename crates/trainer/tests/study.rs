@@ -61,10 +61,16 @@ fn the_plan_is_printed_first_and_a_budget_too_small_is_refused() {
     let plan = stderr(&ok(&refs(&args)));
     assert!(plan.contains("study plan: 11 runs"), "{plan}");
     assert!(plan.contains("run transformer-all-s42-heads-1"), "{plan}");
-    assert!(!out.join("study.json").exists(), "a dry run writes no results");
+    assert!(
+        !out.join("study.json").exists(),
+        "a dry run writes no results"
+    );
     let args = study_args(&corpus, &out, &["--budget-hours", "0.001"]);
     let err = fails("study: a budget too small", &honyaku(&refs(&args)));
-    assert!(err.contains("11 training runs") && err.contains("--budget-hours"), "{err}");
+    assert!(
+        err.contains("11 training runs") && err.contains("--budget-hours"),
+        "{err}"
+    );
     let bad = fails(
         "study: one seed",
         &honyaku(&["study", "--quick", "--seeds", "1"]),
@@ -113,9 +119,20 @@ fn a_tiny_study_writes_its_report_with_claims_and_resumes() {
     assert_eq!(sweeps[0]["points"].as_array().unwrap().len(), 4);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## The table, measured"), "{md}");
-    assert!(md.contains("knob `cell`") || md.contains("knob_cell_matters"), "{md}");
-    for plot in ["chrf_by_length", "latency_vs_length", "data_regime", "sensitivity"] {
-        assert!(out.join("plots").join(format!("{plot}.png")).is_file(), "{plot}");
+    assert!(
+        md.contains("knob `cell`") || md.contains("knob_cell_matters"),
+        "{md}"
+    );
+    for plot in [
+        "chrf_by_length",
+        "latency_vs_length",
+        "data_regime",
+        "sensitivity",
+    ] {
+        assert!(
+            out.join("plots").join(format!("{plot}.png")).is_file(),
+            "{plot}"
+        );
     }
 
     // A rerun skips every finished run and measurement.
@@ -124,6 +141,12 @@ fn a_tiny_study_writes_its_report_with_claims_and_resumes() {
     assert!(!again.contains("measuring speed"), "{again}");
     // Other settings in the same directory are refused.
     let other = study_args(&corpus, &out, &["--budget-hours", "0.03", "--seed", "7"]);
-    let err = fails("study: a rerun with other settings", &honyaku(&refs(&other)));
-    assert!(err.contains("holds a study made with other settings"), "{err}");
+    let err = fails(
+        "study: a rerun with other settings",
+        &honyaku(&refs(&other)),
+    );
+    assert!(
+        err.contains("holds a study made with other settings"),
+        "{err}"
+    );
 }

@@ -75,7 +75,11 @@ fn resolve(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resolv
     } else {
         available(has_train_flag)
             .into_iter()
-            .filter(|k| opts.knobs.as_ref().is_none_or(|n| n.iter().any(|n| n == k.name)))
+            .filter(|k| {
+                opts.knobs
+                    .as_ref()
+                    .is_none_or(|n| n.iter().any(|n| n == k.name))
+            })
             .map(|k| {
                 let values = if q { k.quick } else { k.values };
                 (k, values.iter().map(|v| v.to_string()).collect())
@@ -286,7 +290,12 @@ fn notes(
     }
     if opts.no_sweep {
         notes.push("tuning sweep: skipped (--no-sweep)".into());
-    } else if !has_train_flag("cell") && opts.knobs.as_ref().is_none_or(|n| n.iter().any(|n| n == "cell")) {
+    } else if !has_train_flag("cell")
+        && opts
+            .knobs
+            .as_ref()
+            .is_none_or(|n| n.iter().any(|n| n == "cell"))
+    {
         notes.push(
             "knob `cell` (LSTM vs GRU gates): `honyaku train` has no --cell flag in this build"
                 .into(),
