@@ -76,7 +76,7 @@ fn cell(id: &str, a: &ArchStudy, all: &[ArchStudy]) -> String {
         },
         "little_data" => a.data.first().map_or_else(dash, |d| {
             format!(
-                "chrF {:.1} ± {:.1} range at {} pairs",
+                "chrF {:.1} (range {:.1} over seeds) at {} pairs",
                 d.chrf.mean,
                 d.chrf.range(),
                 d.pairs
