@@ -216,6 +216,23 @@ pub fn minutes(s: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+/// `study --budget-hours`: above 0, at most [`MAX_MINUTES`] / 60.
+pub fn hours(s: &str) -> Result<f64, String> {
+    let value = number(s, "of hours above 0")?;
+    if !(value > 0.0 && value <= MAX_MINUTES / 60.0) {
+        return Err(format!(
+            "must be above 0 and at most {}",
+            MAX_MINUTES / 60.0
+        ));
+    }
+    Ok(value)
+}
+
+/// `study --seeds`: 2 (a spread needs two) to 100.
+pub fn seeds(s: &str) -> Result<usize, String> {
+    whole(s, 2, 100).map_err(|e| format!("{e} (a spread across seeds needs at least two)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +262,10 @@ mod tests {
 
     #[test]
     fn numbers_must_be_finite_and_in_range() {
+        assert_eq!(hours("0.25"), Ok(0.25));
+        assert!(hours("0").is_err() && hours("nan").is_err() && hours("1e9").is_err());
+        assert_eq!(seeds("2"), Ok(2));
+        assert!(seeds("1").unwrap_err().contains("at least two"));
         for bad in ["nan", "NaN", "inf", "-inf", "1e400", "", "x"] {
             assert!(learning_rate(bad).is_err(), "{bad}");
             assert!(probability(bad).is_err(), "{bad}");

@@ -24,5 +24,6 @@ pub mod plots;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod study;
 pub mod training;
 pub mod values;

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod demo;
 pub mod evaluate;
 pub mod serve;
+pub mod study;
 pub mod synth;
 pub mod train;
 pub mod translate;
@@ -43,6 +44,9 @@ pub enum Command {
     Attention(attention::AttentionArgs),
     /// Synthesize a toy corpus, compare the architectures on it: the README's first command.
     Demo(demo::DemoArgs),
+    /// Measure the "LSTM or attention?" rules of thumb on a corpus: scores by length, cost
+    /// against length, data regime, tuning sensitivity, size; a report with verdicts.
+    Study(study::StudyArgs),
     /// Measure training and decoding throughput on random batches (JSON to stdout).
     Bench(bench::BenchArgs),
     /// Serve runs over HTTP: a JSON API and a web page to translate with and compare them.
@@ -61,6 +65,7 @@ impl Command {
             Self::Compare(args) => compare::run(args),
             Self::Attention(args) => attention::run(args),
             Self::Demo(args) => demo::run(args),
+            Self::Study(args) => study::run(args),
             Self::Bench(args) => bench::run(args),
             Self::Serve(args) => serve::run(args),
         }

@@ -20,9 +20,10 @@ use honyaku_data::prepare::{PrepareEvent, TokenizerSource, tokenize_corpus};
 use honyaku_data::tokenizer::{TokenizerConfig, Tokenizers};
 use honyaku_eval::{BleuOptions, BootstrapOptions, ChrfOptions, paired_bootstrap};
 
-pub use options::CompareOptions;
+pub use options::{ArchSetting, CompareOptions};
 
-use self::child::{budget_words, train_arch};
+use self::child::budget_words;
+pub(crate) use self::child::train_arch;
 use crate::arch::Arch;
 use crate::inference::Decoding;
 use crate::inference::attention::heatmap;
@@ -58,26 +59,41 @@ pub fn compare(args: &CompareOptions) -> Result<()> {
 /// A comparison directory holds the results of one set of settings: `compare.json` records
 /// them, and a rerun with other settings is refused instead of mixing old and new results.
 fn check_same_settings(args: &CompareOptions) -> Result<()> {
-    let path = args.out.join("compare.json");
-    let now = args.fingerprint();
+    check_fingerprint(
+        &args.out,
+        "compare.json",
+        "a comparison",
+        &args.fingerprint(),
+    )
+}
+
+/// Records `now` in `dir/file`, or refuses when the file holds other settings (a comparison
+/// or a study made with other settings), naming each difference.
+pub(crate) fn check_fingerprint(
+    dir: &Path,
+    file: &str,
+    what: &str,
+    now: &serde_json::Value,
+) -> Result<()> {
+    let path = dir.join(file);
     match fs::read_to_string(&path) {
         Ok(text) => {
             let before: serde_json::Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is damaged", path.display()))?;
-            let changed = changed_settings(&before, &now);
+            let changed = changed_settings(&before, now);
             if !changed.is_empty() {
                 bail!(
-                    "{} holds a comparison made with other settings ({}); its runs and scores \
+                    "{} holds {what} made with other settings ({}); its runs and scores \
                      would be mixed with the new ones. Give a new --out, or delete {} to start \
                      over",
-                    args.out.display(),
+                    dir.display(),
                     changed.join("; "),
-                    args.out.display()
+                    dir.display()
                 );
             }
             Ok(())
         }
-        Err(_) => write_atomic(&path, serde_json::to_string_pretty(&now)?.as_bytes()),
+        Err(_) => write_atomic(&path, serde_json::to_string_pretty(now)?.as_bytes()),
     }
 }
 
@@ -101,7 +117,7 @@ fn changed_settings(before: &serde_json::Value, now: &serde_json::Value) -> Vec<
 }
 
 /// One tokenizer for every architecture, trained once on the cleaned training data.
-fn shared_tokenizers(args: &CompareOptions) -> Result<PathBuf> {
+pub(crate) fn shared_tokenizers(args: &CompareOptions) -> Result<PathBuf> {
     let dir = args.out.join("tokenizer");
     if Tokenizers::load_dir(&dir).is_ok() {
         return Ok(dir);
@@ -172,7 +188,7 @@ fn run_settings(config: &RunConfig, checkpoint: CheckpointChoice) -> RunSettings
 }
 
 /// Test-set scores of one trained architecture, cached in `eval.json`.
-fn evaluate_arch(args: &CompareOptions, arch: Arch, run: &Path) -> Result<ArchResult> {
+pub(crate) fn evaluate_arch(args: &CompareOptions, arch: Arch, run: &Path) -> Result<ArchResult> {
     let cached = run.join("eval.json");
     if let Ok(text) = fs::read_to_string(&cached)
         && let Ok(result) = serde_json::from_str::<ArchResult>(&text)
