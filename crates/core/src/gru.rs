@@ -171,7 +171,7 @@ mod tests {
         let (x, h) = (0.8f64, -0.4f64);
         let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
         let r = sig(0.5 * x + 0.1 + 1.5 * h - 0.2);
-        let z = sig(-1.0 * x + 0.2 + 0.25 * h + 0.4);
+        let z = sig(-x + 0.2 + 0.25 * h + 0.4);
         let n = (2.0 * x - 0.3 + r * (-0.7 * h + 0.6)).tanh();
         let expected = (1.0 - z) * n + z * h;
         let got = layer.step(
