@@ -11,6 +11,7 @@ pub mod dropout;
 pub mod fused_lstm;
 pub mod gru;
 pub mod loss;
+pub mod lstm_state;
 pub mod mask;
 pub mod model;
 pub mod search;

@@ -14,6 +14,7 @@ use burn::tensor::activation::sigmoid;
 
 use crate::activation::tanh;
 use crate::fused_lstm;
+pub use crate::lstm_state::LstmState;
 
 /// Configuration of one [`LstmLayer`].
 #[derive(Config, Debug)]
@@ -33,25 +34,6 @@ pub struct LstmLayer {
     pub hidden: Linear,
     /// Hidden size.
     pub d_hidden: usize,
-}
-
-/// The recurrent state of one layer, `[batch, d_hidden]` each.
-#[derive(Debug, Clone)]
-pub struct LstmState {
-    /// Hidden state.
-    pub h: Tensor<2>,
-    /// Cell state.
-    pub c: Tensor<2>,
-}
-
-impl LstmState {
-    /// All-zero state.
-    pub fn zeros(batch: usize, d_hidden: usize, device: &Device) -> Self {
-        Self {
-            h: Tensor::zeros([batch, d_hidden], device),
-            c: Tensor::zeros([batch, d_hidden], device),
-        }
-    }
 }
 
 impl LstmLayerConfig {
@@ -314,6 +296,9 @@ impl LstmStack {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod fused_tests;
 
 #[cfg(test)]
 mod tests {

@@ -7,13 +7,6 @@ use honyaku_core::recurrent::Cell;
 use honyaku_data::synth::SynthTask;
 use honyaku_eval::BleuTokenizer;
 
-use crate::arch::Arch;
-
-/// `--arch`, `--archs`: an architecture name.
-pub fn parse_arch(s: &str) -> Result<Arch, String> {
-    s.parse()
-}
-
 /// `--tokenize`: a sacreBLEU tokenizer name.
 pub fn parse_tokenizer(s: &str) -> Result<BleuTokenizer, String> {
     s.parse()

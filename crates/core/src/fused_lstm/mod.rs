@@ -21,7 +21,7 @@ pub mod kernel;
 use burn::backend::Dispatch;
 use burn::prelude::*;
 
-use crate::rnn::LstmState;
+use crate::lstm_state::LstmState;
 use backend::{FusedLstmBackend, Keep, LstmSequence};
 
 /// Whether [`crate::rnn::LstmLayer`] runs its sequences through [`lstm_sequence`] on
@@ -67,6 +67,3 @@ pub fn lstm_sequence(
     let h = hs.clone().slice(s![.., last, ..]).reshape([batch, hidden]);
     (hs, LstmState { h, c })
 }
-
-#[cfg(test)]
-mod tests;

@@ -6,7 +6,6 @@
 //! `delegate_arch_config!` line in `impls.rs`.
 
 mod impls;
-mod overlay;
 mod registry;
 mod spec;
 
@@ -17,9 +16,13 @@ use honyaku_lstm::LstmSeq2SeqConfig;
 use honyaku_transformer::TransformerConfig;
 use serde::{Deserialize, Serialize};
 
-pub use self::overlay::ModelOverlay;
 use self::registry::registry;
 pub use self::spec::{ArchConfig, ConfigVisitor, ModelTask};
+
+/// `--arch`, `--archs`: an architecture name (clap gets the message).
+pub fn parse_arch(s: &str) -> Result<Arch, String> {
+    s.parse()
+}
 
 registry! {
     /// Multi-layer LSTM encoder-decoder without attention (Sutskever et al. 2014).

@@ -7,10 +7,11 @@ use clap::Args;
 use honyaku_core::Preset;
 use serde_json::json;
 
-use crate::arch::{Arch, ModelConfig, ModelOverlay};
+use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
 use crate::bench::{BenchShape, bench_config, matmul_rate};
 use crate::checks;
+use crate::run::ModelOverlay;
 use crate::values::parse_preset;
 
 /// Arguments of `honyaku bench`.

@@ -6,8 +6,9 @@ use anyhow::Result;
 use clap::Args;
 use honyaku_core::Preset;
 
-use crate::arch::{Arch, ModelConfig, ModelOverlay};
+use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
+use crate::run::ModelOverlay;
 use crate::run::TrainConfig;
 use crate::run::config::{FileConfig, SettingsOverlay};
 use crate::training::StopReason;

@@ -7,12 +7,14 @@ use clap::{Args, Parser, ValueEnum};
 use honyaku_core::Preset;
 use serde::Serialize;
 
-use crate::arch::{Arch, ModelConfig, ModelOverlay};
+use crate::arch::parse_arch;
+use crate::arch::{Arch, ModelConfig};
 use crate::backend::Backend;
 use crate::report::Lang;
+use crate::run::ModelOverlay;
 use crate::run::config::{ScheduleKind, SettingsOverlay};
 use crate::run::{CheckpointChoice, SelectMetric};
-use crate::values::{parse_arch, parse_preset};
+use crate::values::parse_preset;
 
 /// The settings of one comparison.
 #[derive(Debug, Clone, Args)]

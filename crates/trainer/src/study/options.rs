@@ -7,9 +7,10 @@ use clap::Args;
 use honyaku_core::Preset;
 
 use crate::arch::Arch;
+use crate::arch::parse_arch;
 use crate::backend::Backend;
 use crate::report::Lang;
-use crate::values::{parse_arch, parse_preset};
+use crate::values::parse_preset;
 
 /// The settings of one study.
 #[derive(Debug, Clone, Args)]

@@ -1,8 +1,9 @@
-//! The fused operation against [`LstmLayer::run_steps`], the tensor-operation recurrence it
-//! replaces on flex: the same outputs, and the same gradients through autodiff.
+//! The fused operation ([`crate::fused_lstm`]) against [`LstmLayer::run_steps`], the
+//! tensor-operation recurrence it replaces on flex: the same outputs, and the same gradients
+//! through autodiff. Here, beside the layer, because the fused module does not import it.
 
 use super::*;
-use crate::rnn::{LstmLayer, LstmLayerConfig};
+use crate::fused_lstm::lstm_sequence;
 use crate::search::to_host_floats;
 use burn::tensor::Distribution;
 

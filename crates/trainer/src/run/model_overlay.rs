@@ -6,7 +6,7 @@ use clap::Args;
 use honyaku_attention::AttentionKind;
 use honyaku_core::recurrent::Cell;
 
-use super::ModelConfig;
+use crate::arch::ModelConfig;
 use crate::values::{parse_attention, parse_cell};
 
 /// The model flags; each given one replaces its setting.
