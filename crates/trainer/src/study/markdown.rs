@@ -189,6 +189,9 @@ fn data(s: &mut String, r: &StudyReport, title: &str) {
 }
 
 fn sweeps(s: &mut String, r: &StudyReport, title: &str) {
+    if r.archs.iter().all(|a| a.sweeps.is_empty()) {
+        return;
+    }
     let _ = writeln!(s, "\n## {title}\n");
     let _ = writeln!(
         s,

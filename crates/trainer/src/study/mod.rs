@@ -226,6 +226,12 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
     }
     let hybrid = hybrid_test(&results, &plan, &refs)?;
     let knob_names: Vec<&str> = r.knobs.iter().map(|(k, _)| k.name).collect();
+    let mut claims = verdicts::claims(&archs, hybrid.as_ref(), &knob_names);
+    if opts.quick && r.knobs.is_empty() {
+        for c in claims.iter_mut().filter(|c| c.id.starts_with("knob_")) {
+            c.evidence = "not measured: --quick leaves out the tuning sweep (give --knobs)".into();
+        }
+    }
     let report = StudyReport {
         corpus: corpus.name.clone(),
         train_pairs,
@@ -237,7 +243,7 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
         learned_rule: learned::rule_words(copy_baseline.chrf),
         copy_baseline,
         table: table::table(&archs),
-        claims: verdicts::claims(&archs, hybrid.as_ref(), &knob_names),
+        claims,
         archs,
         hybrid_test: hybrid,
         notes,
