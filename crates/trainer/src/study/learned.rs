@@ -38,11 +38,13 @@ pub struct Learned {
 /// (`copy_chrf`).
 pub fn check(name: &str, bleu: f64, chrf: f64, copy_chrf: f64) -> Learned {
     let mut failed = Vec::new();
-    if !(bleu >= MIN_BLEU) {
+    // Written so that a NaN score fails too.
+    let (bleu_ok, chrf_ok) = (bleu >= MIN_BLEU, chrf >= copy_chrf + MIN_CHRF_GAIN);
+    if !bleu_ok {
         failed.push(format!("test BLEU {bleu:.1} < {MIN_BLEU}"));
     }
     let need = copy_chrf + MIN_CHRF_GAIN;
-    if !(chrf >= need) {
+    if !chrf_ok {
         failed.push(format!(
             "test chrF {chrf:.1} < {need:.1} (copying the source: {copy_chrf:.1})"
         ));

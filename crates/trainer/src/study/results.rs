@@ -221,7 +221,9 @@ fn sweeps(
     results: &HashMap<String, ArchResult>,
     learned: &LearnedCheck,
 ) -> Vec<Sweep> {
-    let main_spec = runs[0];
+    let Some(main_spec) = runs.first() else {
+        return Vec::new();
+    };
     let Some(main) = results.get(&main_spec.dir_name()) else {
         return Vec::new();
     };
