@@ -81,6 +81,37 @@ fn the_plan_is_printed_first_and_a_budget_too_small_is_refused() {
         &honyaku(&["study", "--quick", "--knobs", "gates"]),
     );
     assert!(bad.contains("unknown knob 'gates'"), "{bad}");
+    // --quick: demo's mini models, a main run and a second seed per architecture, within 15
+    // minutes; what it leaves out is said.
+    let quick_out = tmp.path().join("quick");
+    let quick = stderr(&ok(&[
+        "study",
+        "--quick",
+        "--dry-run",
+        "--out",
+        quick_out.to_str().unwrap(),
+    ]));
+    assert!(quick.contains("study plan: 6 runs"), "{quick}");
+    assert!(quick.contains("run transformer-all-s43"), "{quick}");
+    assert!(
+        quick.contains("subsets (little data) are left out"),
+        "{quick}"
+    );
+    assert!(
+        quick.contains("tuning sweep: left out by --quick"),
+        "{quick}"
+    );
+    let minutes: f64 = quick
+        .split("≈ ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("no estimate in {quick}"));
+    assert!(minutes <= 15.0, "{quick}");
+    assert!(
+        !quick.contains("less than the ~"),
+        "quick runs get time to learn: {quick}"
+    );
 }
 
 #[test]
@@ -102,8 +133,38 @@ fn a_tiny_study_writes_its_report_with_claims_and_resumes() {
         );
         assert!(!c["evidence"].as_str().unwrap().is_empty(), "{c}");
     }
+    // A claim that rests on a run that did not learn decides nothing.
+    for c in claims {
+        if c["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("runs that did not learn")
+        {
+            assert_eq!(c["verdict"], "inconclusive", "{c}");
+        }
+    }
+    assert!(
+        report["learned_rule"]
+            .as_str()
+            .unwrap()
+            .contains("BLEU ≥ 10")
+    );
     let archs = report["archs"].as_array().unwrap();
     assert_eq!(archs.len(), 2);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Did each model learn?"), "{md}");
+    for a in archs {
+        let learned = &a["learned"];
+        if learned["learned"] == false {
+            let why = learned["why"].as_str().unwrap();
+            assert!(md.contains(&format!("did not learn: {why}")), "{md}");
+            // Every main run is evidence of the long-range claim.
+            let long_range = claims.iter().find(|c| c["id"] == "attention_long_range");
+            if let Some(c) = long_range {
+                assert_eq!(c["verdict"], "inconclusive", "{c}");
+            }
+        }
+    }
     for a in archs {
         // The data regime: 60 pairs and the whole set, two seeds each.
         let data = a["data"].as_array().unwrap();

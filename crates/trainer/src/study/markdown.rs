@@ -30,6 +30,7 @@ pub fn markdown(r: &StudyReport, lang: Lang, plots: &[String]) -> String {
             row.values.join(" | ")
         );
     }
+    learned(&mut s, r, w.learned);
     let _ = writeln!(s, "\n## {}\n", w.claims);
     for c in &r.claims {
         let _ = writeln!(
@@ -57,6 +58,43 @@ pub fn markdown(r: &StudyReport, lang: Lang, plots: &[String]) -> String {
         let _ = writeln!(s, "![{p}]({p})\n");
     }
     s
+}
+
+/// The rule that says whether a run learned, and each run that did not.
+fn learned(s: &mut String, r: &StudyReport, title: &str) {
+    let _ = writeln!(s, "\n## {title}\n");
+    let _ = writeln!(
+        s,
+        "Rule: {}. A claim whose evidence uses a run that did not learn is `inconclusive`.\n",
+        r.learned_rule
+    );
+    let mut failed: Vec<&str> = Vec::new();
+    for a in &r.archs {
+        failed.extend(
+            a.data
+                .iter()
+                .flat_map(|d| d.not_learned.iter().map(String::as_str)),
+        );
+        for sw in &a.sweeps {
+            failed.extend(
+                sw.points
+                    .iter()
+                    .filter(|p| !p.learned.learned)
+                    .map(|p| p.learned.why.as_str()),
+            );
+        }
+        if !a.learned.learned {
+            failed.push(a.learned.why.as_str());
+        }
+    }
+    failed.sort_unstable();
+    failed.dedup();
+    if failed.is_empty() {
+        let _ = writeln!(s, "Every run learned.");
+    }
+    for f in failed {
+        let _ = writeln!(s, "- did not learn: {f}");
+    }
 }
 
 fn buckets(s: &mut String, r: &StudyReport, title: &str) {
@@ -127,14 +165,14 @@ fn data(s: &mut String, r: &StudyReport, title: &str) {
     let _ = writeln!(s, "\n## {title}\n");
     let _ = writeln!(
         s,
-        "| arch | pairs | seeds | BLEU mean (min–max) | chrF mean (min–max) |"
+        "| arch | pairs | seeds | BLEU mean (min–max) | chrF mean (min–max) | did not learn |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
     for a in &r.archs {
         for d in &a.data {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {:.1} ({:.1}–{:.1}) | {:.1} ({:.1}–{:.1}) |",
+                "| {} | {} | {} | {:.1} ({:.1}–{:.1}) | {:.1} ({:.1}–{:.1}) | {} |",
                 a.arch,
                 d.pairs,
                 d.chrf.n,
@@ -143,23 +181,36 @@ fn data(s: &mut String, r: &StudyReport, title: &str) {
                 d.bleu.max,
                 d.chrf.mean,
                 d.chrf.min,
-                d.chrf.max
+                d.chrf.max,
+                d.not_learned.len()
             );
         }
     }
 }
 
 fn sweeps(s: &mut String, r: &StudyReport, title: &str) {
+    if r.archs.iter().all(|a| a.sweeps.is_empty()) {
+        return;
+    }
     let _ = writeln!(s, "\n## {title}\n");
-    let _ = writeln!(s, "| arch | knob | value | parameters | BLEU | chrF |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| arch | knob | value | parameters | BLEU | chrF | learned |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     for a in &r.archs {
         for sw in &a.sweeps {
             for p in &sw.points {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {:.1} | {:.1} |",
-                    a.arch, sw.knob, p.value, p.parameters, p.bleu, p.chrf
+                    "| {} | {} | {} | {} | {:.1} | {:.1} | {} |",
+                    a.arch,
+                    sw.knob,
+                    p.value,
+                    p.parameters,
+                    p.bleu,
+                    p.chrf,
+                    if p.learned.learned { "yes" } else { "no" }
                 );
             }
         }

@@ -13,6 +13,7 @@ mod buckets;
 mod claims;
 mod figures;
 mod knobs;
+mod learned;
 mod markdown;
 mod options;
 mod plan;
@@ -70,7 +71,9 @@ struct Resolved {
 
 fn resolve(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resolved {
     let q = opts.quick;
-    let knobs = if opts.no_sweep {
+    // `--quick` sweeps no knob unless `--knobs` names some: its time goes to main runs that
+    // learn (see [`QUICK`]).
+    let knobs = if opts.no_sweep || (q && opts.knobs.is_none()) {
         Vec::new()
     } else {
         available(has_train_flag)
@@ -89,18 +92,45 @@ fn resolve(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resolv
     Resolved {
         preset: opts
             .preset
-            .unwrap_or(if q { Preset::Tiny } else { Preset::Small }),
-        vocab_size: opts.vocab_size.unwrap_or(if q { 500 } else { 8000 }),
+            .unwrap_or(if q { QUICK.preset } else { Preset::Small }),
+        vocab_size: opts
+            .vocab_size
+            .unwrap_or(if q { QUICK.vocab_size } else { 8000 }),
         sizes: opts.data_sizes.clone().unwrap_or(if q {
-            vec![500]
+            Vec::new()
         } else {
             vec![1000, 4000, 16000]
         }),
-        budget_minutes: 60.0 * opts.budget_hours.unwrap_or(if q { 0.2 } else { 2.0 }),
+        budget_minutes: 60.0
+            * opts
+                .budget_hours
+                .unwrap_or(if q { QUICK.hours } else { 2.0 }),
         knobs,
-        valid_every: opts.valid_every.or(q.then_some(100)),
+        valid_every: opts.valid_every.or(q.then_some(QUICK.valid_every)),
     }
 }
+
+/// `--quick`'s settings: `honyaku demo`'s (its corpus, the `mini` preset with each
+/// architecture's recipe, a 1000-subword vocabulary, validation every 250 updates), with six
+/// runs (a main run and a second seed per architecture) in 12.6 minutes, so that the models
+/// learn and the study ends within 15 minutes on two CPU cores.
+struct Quick {
+    pairs: usize,
+    max_len: usize,
+    preset: Preset,
+    vocab_size: usize,
+    valid_every: usize,
+    hours: f64,
+}
+
+const QUICK: Quick = Quick {
+    pairs: 20_000,
+    max_len: 30,
+    preset: Preset::Mini,
+    vocab_size: 1000,
+    valid_every: 250,
+    hours: 0.21,
+};
 
 /// Runs the study: plan, estimate, child runs, speed measurements, report.
 pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Result<()> {
@@ -136,7 +166,10 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
         opts.lengths.len(),
     );
     let budget = Budget::plan(plan.len(), r.budget_minutes, overheads)?;
-    let notes = notes(opts, &r, train_pairs, has_train_flag);
+    let mut notes = notes(opts, &r, train_pairs, has_train_flag);
+    if let Some(warning) = budget.learn_warning(r.preset) {
+        notes.push(warning);
+    }
     print_plan(&plan, &budget, &notes);
     if opts.dry_run {
         return Ok(());
@@ -167,9 +200,16 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
         batch: if opts.quick { 8 } else { 16 },
         steps: if opts.quick { 1 } else { 2 },
     };
+    let copy_baseline = crate::report::scoring::score(
+        &sources,
+        &refs,
+        &honyaku_eval::BleuOptions::default(),
+        &honyaku_eval::ChrfOptions::default(),
+    )?;
     let test = TestSet {
         sources: &sources,
         refs: &refs,
+        copy_chrf: copy_baseline.chrf,
     };
     let mut archs = Vec::new();
     for &arch in &opts.archs {
@@ -186,6 +226,12 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
     }
     let hybrid = hybrid_test(&results, &plan, &refs)?;
     let knob_names: Vec<&str> = r.knobs.iter().map(|(k, _)| k.name).collect();
+    let mut claims = verdicts::claims(&archs, hybrid.as_ref(), &knob_names);
+    if opts.quick && r.knobs.is_empty() {
+        for c in claims.iter_mut().filter(|c| c.id.starts_with("knob_")) {
+            c.evidence = "not measured: --quick leaves out the tuning sweep (give --knobs)".into();
+        }
+    }
     let report = StudyReport {
         corpus: corpus.name.clone(),
         train_pairs,
@@ -194,8 +240,10 @@ pub fn study(opts: &StudyOptions, has_train_flag: &dyn Fn(&str) -> bool) -> Resu
         preset: r.preset.to_string(),
         budget,
         elapsed_minutes: started.elapsed().as_secs_f64() / 60.0,
+        learned_rule: learned::rule_words(copy_baseline.chrf),
+        copy_baseline,
         table: table::table(&archs),
-        claims: verdicts::claims(&archs, hybrid.as_ref(), &knob_names),
+        claims,
         archs,
         hybrid_test: hybrid,
         notes,
@@ -225,9 +273,9 @@ fn corpus(opts: &StudyOptions) -> Result<Corpus> {
         if !dir.join("test.tgt").is_file() {
             let config = SynthConfig {
                 task: SynthTask::Grammar,
-                pairs: 4000,
+                pairs: QUICK.pairs,
                 min_len: 3,
-                max_len: 30,
+                max_len: QUICK.max_len,
                 seed: 1,
             };
             crate::corpus::write_synthetic(&config, &dir)?;
@@ -283,6 +331,18 @@ fn notes(
     has_train_flag: &dyn Fn(&str) -> bool,
 ) -> Vec<String> {
     let mut notes = Vec::new();
+    if opts.quick {
+        if opts.data_sizes.is_none() {
+            notes.push(
+                "data regime: --quick measures the whole set only (two seeds); the training \
+                 subsets (little data) are left out"
+                    .into(),
+            );
+        }
+        if opts.knobs.is_none() && !opts.no_sweep {
+            notes.push("tuning sweep: left out by --quick (give --knobs to sweep some)".into());
+        }
+    }
     for &n in r.sizes.iter().filter(|&&n| n >= train_pairs) {
         notes.push(format!(
             "data size {n}: not below the {train_pairs} training pairs, measured as the whole set"

@@ -36,15 +36,17 @@ pub struct StudyOptions {
     /// Test target file.
     #[arg(long, required_unless_present = "quick", conflicts_with = "quick")]
     pub test_tgt: Option<PathBuf>,
-    /// The synthetic grammar corpus, tiny models and a 12-minute budget: the whole study
-    /// within 15 minutes on two CPU cores.
+    /// `honyaku demo`'s synthetic grammar corpus and settings (mini models, each with its
+    /// recipe), a main run and a second seed per architecture, no subsets and no sweep
+    /// (unless --data-sizes or --knobs), a 12.6-minute budget: within 15 minutes on two CPU
+    /// cores, with models that learn.
     #[arg(long)]
     pub quick: bool,
     /// Output directory: corpus (with --quick), tokenizer, runs, measurements, report.
     /// Rerunning with the same directory continues where a killed study stopped.
     #[arg(long, default_value = "study")]
     pub out: PathBuf,
-    /// Total wall-time budget, hours (default 2, or 0.2 with --quick). The plan and its
+    /// Total wall-time budget, hours (default 2, or 0.21 with --quick). The plan and its
     /// estimate are printed first; a plan that cannot fit is refused.
     #[arg(long, value_parser = crate::checks::hours)]
     pub budget_hours: Option<f64>,
@@ -54,17 +56,17 @@ pub struct StudyOptions {
     /// Compute backend of the training runs and of the speed measurements.
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
-    /// Model size (default small, or tiny with --quick).
+    /// Model size (default small, or mini with --quick).
     #[arg(long, value_parser = parse_preset)]
     pub preset: Option<Preset>,
     /// Language of the report: en or ja.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
-    /// Subword vocabulary size of the shared tokenizer (default 8000, or 500 with --quick).
+    /// Subword vocabulary size of the shared tokenizer (default 8000, or 1000 with --quick).
     #[arg(long, value_parser = crate::checks::vocab_size)]
     pub vocab_size: Option<usize>,
     /// Training-set sizes of the data regime, comma separated; the whole set is always a
-    /// point (default 1000,4000,16000, or 500 with --quick).
+    /// point (default 1000,4000,16000; none with --quick).
     #[arg(long, value_delimiter = ',', value_parser = crate::checks::positive)]
     pub data_sizes: Option<Vec<usize>>,
     /// Seeds per data-regime point.
@@ -86,7 +88,7 @@ pub struct StudyOptions {
     /// Token budget per batch of every run (default: each architecture's recipe).
     #[arg(long, value_parser = crate::checks::max_tokens)]
     pub max_tokens: Option<usize>,
-    /// Validate every N updates (default: every epoch).
+    /// Validate every N updates (default: every epoch, or 250 with --quick).
     #[arg(long, value_parser = crate::checks::positive)]
     pub valid_every: Option<usize>,
 }

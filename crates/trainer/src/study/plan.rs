@@ -189,6 +189,38 @@ impl Budget {
     }
 }
 
+/// Rough training minutes a model of `preset` needs to learn the synthetic grammar corpus on
+/// two CPU cores (`honyaku demo`'s `mini` models learn in 2.5 minutes each). Less is allowed,
+/// with a warning: the report's learned check (see `learned.rs`) is what decides.
+pub fn learn_minutes(preset: Preset) -> f64 {
+    match preset {
+        Preset::Tiny => 1.0,
+        Preset::Mini => 1.5,
+        Preset::Small => 5.0,
+        Preset::Base => 15.0,
+    }
+}
+
+impl Budget {
+    /// A warning when each run gets less training than a `preset` model needs to learn.
+    pub fn learn_warning(&self, preset: Preset) -> Option<String> {
+        let need = learn_minutes(preset);
+        (self.train_minutes < need).then(|| {
+            format!(
+                "each run gets {:.2} minutes of training, less than the ~{need} minutes a \
+                 {preset} model needs to learn: expect runs that did not learn (the report \
+                 marks them and their claims stay inconclusive); give --budget-hours {:.2} or \
+                 more, or fewer runs",
+                self.train_minutes,
+                ((self.total_minutes + self.runs as f64 * (need - self.train_minutes)) / 60.0
+                    * 100.0)
+                    .ceil()
+                    / 100.0
+            )
+        })
+    }
+}
+
 impl fmt::Display for Budget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -260,6 +292,11 @@ mod tests {
         let b = Budget::plan(10, 60.0, o).unwrap();
         assert!((b.train_minutes - 5.3).abs() < 1e-9, "{b:?}");
         assert!((b.total_minutes - 60.0).abs() < 1e-9);
+        // 5.3 minutes each is enough for a mini model, not for a base one.
+        assert!(b.learn_warning(Preset::Mini).is_none());
+        let warning = b.learn_warning(Preset::Base).unwrap();
+        // 60 + 10 × (15 - 5.3) = 157 minutes.
+        assert!(warning.contains("--budget-hours 2.62"), "{warning}");
         let err = Budget::plan(10, 8.0, o).unwrap_err();
         // 2 + 10 × 0.5 + 10 × 0.25 = 9.5 minutes.
         assert_eq!(err.needed_hours, 0.16);

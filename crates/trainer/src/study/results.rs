@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::buckets::{BucketScores, bucket_scores};
 use super::claims::Claim;
+use super::learned::{self, Learned};
 use super::plan::{Budget, RunSpec};
 use super::speed::SpeedCurve;
 use super::stats::Spread;
@@ -31,6 +32,8 @@ pub struct DataPoint {
     pub chrf: Spread,
     /// The seeds.
     pub seeds: Vec<u64>,
+    /// Why each run of this point that did not learn failed (see [`super::learned`]).
+    pub not_learned: Vec<String>,
 }
 
 /// The test scores of one knob value.
@@ -44,6 +47,8 @@ pub struct KnobScore {
     pub chrf: f64,
     /// Parameters of the model.
     pub parameters: usize,
+    /// Whether the run learned.
+    pub learned: Learned,
 }
 
 /// One knob swept on one architecture.
@@ -72,6 +77,8 @@ pub struct ArchStudy {
     pub tokens_per_second: f64,
     /// Test scores of the main run.
     pub test: Scores,
+    /// Whether the main run learned.
+    pub learned: Learned,
     /// Scores per source-length bucket with bootstrap intervals.
     pub buckets: Vec<BucketScores>,
     /// Costs against sentence length.
@@ -101,6 +108,10 @@ pub struct StudyReport {
     pub elapsed_minutes: f64,
     /// One entry per architecture.
     pub archs: Vec<ArchStudy>,
+    /// Test scores of copying the source sentence: the trivial baseline.
+    pub copy_baseline: Scores,
+    /// The rule that says whether a run learned, in words.
+    pub learned_rule: String,
     /// The attention LSTM against the plain LSTM, paired bootstrap on chrF.
     pub hybrid_test: Option<PairTest>,
     /// The article's table, measured.
@@ -117,6 +128,8 @@ pub struct TestSet<'a> {
     pub sources: &'a [String],
     /// References.
     pub refs: &'a [String],
+    /// chrF of copying the source (the baseline a run must beat to count as learned).
+    pub copy_chrf: f64,
 }
 
 /// Assembles one architecture's measurements from its runs' results (keyed by run directory
@@ -142,7 +155,11 @@ pub fn arch_study(
         test.refs,
         &BootstrapOptions::default(),
     )?;
+    let learned = |r: &RunSpec, a: &ArchResult| {
+        learned::check(&r.dir_name(), a.test.bleu, a.test.chrf, test.copy_chrf)
+    };
     Ok(Some(ArchStudy {
+        learned: learned(main_spec, main),
         arch: arch.name().into(),
         parameters: main.parameters,
         peak_rss_mib: main.peak_rss_mib,
@@ -151,15 +168,19 @@ pub fn arch_study(
         test: main.test.clone(),
         buckets,
         speed,
-        data: data_points(&mine, results, train_pairs),
-        sweeps: sweeps(&mine, main, results),
+        data: data_points(&mine, results, train_pairs, &learned),
+        sweeps: sweeps(&mine, results, &learned),
     }))
 }
+
+/// Whether a run learned, from its spec and result.
+type LearnedCheck<'a> = dyn Fn(&RunSpec, &ArchResult) -> Learned + 'a;
 
 fn data_points(
     runs: &[&RunSpec],
     results: &HashMap<String, ArchResult>,
     train_pairs: usize,
+    learned: &LearnedCheck,
 ) -> Vec<DataPoint> {
     let mut sizes: Vec<Option<usize>> = runs
         .iter()
@@ -184,6 +205,12 @@ fn data_points(
                 bleu: Spread::of(&scores(|a| a.test.bleu))?,
                 chrf: Spread::of(&scores(|a| a.test.chrf))?,
                 seeds: at.iter().map(|(r, _)| r.seed).collect(),
+                not_learned: at
+                    .iter()
+                    .map(|(r, a)| learned(r, a))
+                    .filter(|l| !l.learned)
+                    .map(|l| l.why)
+                    .collect(),
             })
         })
         .collect()
@@ -191,9 +218,15 @@ fn data_points(
 
 fn sweeps(
     runs: &[&RunSpec],
-    main: &ArchResult,
     results: &HashMap<String, ArchResult>,
+    learned: &LearnedCheck,
 ) -> Vec<Sweep> {
+    let Some(main_spec) = runs.first() else {
+        return Vec::new();
+    };
+    let Some(main) = results.get(&main_spec.dir_name()) else {
+        return Vec::new();
+    };
     let mut names: Vec<&str> = runs
         .iter()
         .filter_map(|r| r.knob.as_ref().map(|k| k.knob.as_str()))
@@ -207,6 +240,7 @@ fn sweeps(
                 bleu: main.test.bleu,
                 chrf: main.test.chrf,
                 parameters: main.parameters,
+                learned: learned(main_spec, main),
             }];
             for r in runs {
                 if let (Some(k), Some(a)) = (&r.knob, results.get(&r.dir_name()))
@@ -217,6 +251,7 @@ fn sweeps(
                         bleu: a.test.bleu,
                         chrf: a.test.chrf,
                         parameters: a.parameters,
+                        learned: learned(r, a),
                     });
                 }
             }

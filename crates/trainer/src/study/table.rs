@@ -57,7 +57,16 @@ fn cell(id: &str, a: &ArchStudy, all: &[ArchStudy]) -> String {
                 _ => dash(),
             }
         }
-        "test" => format!("BLEU {:.1} / chrF {:.1}", a.test.bleu, a.test.chrf),
+        "test" => format!(
+            "BLEU {:.1} / chrF {:.1}{}",
+            a.test.bleu,
+            a.test.chrf,
+            if a.learned.learned {
+                ""
+            } else {
+                " (did not learn)"
+            }
+        ),
         "compute_train" => match (longest(a), a.speed.as_ref().and_then(|s| s.train_fit)) {
             (Some(p), Some(f)) => format!(
                 "{:.0} tok/s at L={}; step ∝ L^{:.2}",
@@ -74,16 +83,22 @@ fn cell(id: &str, a: &ArchStudy, all: &[ArchStudy]) -> String {
             ),
             _ => dash(),
         },
-        "little_data" => a.data.first().map_or_else(dash, |d| {
+        "little_data" => a.data.first().filter(|d| !d.whole).map_or_else(dash, |d| {
             format!(
-                "chrF {:.1} (range {:.1} over seeds) at {} pairs",
+                "chrF {:.1} (range {:.1} over seeds) at {} pairs{}",
                 d.chrf.mean,
                 d.chrf.range(),
-                d.pairs
+                d.pairs,
+                unlearned(d.not_learned.len())
             )
         }),
         "stability" => a.data.iter().find(|d| d.whole).map_or_else(dash, |d| {
-            format!("chrF range {:.2} over {} seeds", d.chrf.range(), d.chrf.n)
+            format!(
+                "chrF range {:.2} over {} seeds{}",
+                d.chrf.range(),
+                d.chrf.n,
+                unlearned(d.not_learned.len())
+            )
         }),
         "size" => format!(
             "{:.2}M params; {}",
@@ -93,6 +108,15 @@ fn cell(id: &str, a: &ArchStudy, all: &[ArchStudy]) -> String {
         ),
         "uses" => best_at(a, all),
         _ => dash(),
+    }
+}
+
+/// A mark for cells whose runs did not all learn.
+fn unlearned(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(" ({n} did not learn)")
     }
 }
 
@@ -115,7 +139,9 @@ fn best_at(a: &ArchStudy, all: &[ArchStudy]) -> String {
     };
     check("short sentences", &|x| bucket(x, true));
     check("long sentences", &|x| bucket(x, false));
-    check("little data", &|x| x.data.first().map(|d| d.chrf.mean));
+    check("little data", &|x| {
+        x.data.first().filter(|d| !d.whole).map(|d| d.chrf.mean)
+    });
     check("whole set", &|x| Some(x.test.chrf));
     check("training speed", &|x| {
         longest(x).map(|p| p.train_tokens_per_second)

@@ -2,9 +2,10 @@
 //! for the rules).
 
 use super::claims::{
-    Claim, Ends, KnobEffect, Named, cost_growth, hybrid_helps, knob_matters, long_range,
+    Claim, Ends, KnobEffect, Named, Verdict, cost_growth, hybrid_helps, knob_matters, long_range,
     more_parameters, parallel_fast, stable,
 };
+use super::learned::guard;
 use super::results::{ArchStudy, DataPoint};
 use super::stats::{PowerFit, Spread};
 use crate::report::PairTest;
@@ -17,14 +18,12 @@ pub fn claims(archs: &[ArchStudy], hybrid: Option<&PairTest>, knobs: &[&str]) ->
     };
     let others: Vec<&ArchStudy> = archs.iter().filter(|a| a.arch != "lstm").collect();
     let mut out = Vec::new();
-    let smallest = |a: &ArchStudy| a.data.first().map(|d: &DataPoint| d.chrf);
-    let whole = |a: &ArchStudy| a.data.iter().find(|d| d.whole).map(|d| d.chrf);
     for (id, text, pick) in [
         (
             "lstm_stable_little_data",
             "The LSTM is stable with little data (low spread across seeds at the smallest \
              training set)",
-            smallest as fn(&ArchStudy) -> Option<Spread>,
+            smallest as fn(&ArchStudy) -> Option<&DataPoint>,
         ),
         (
             "lstm_stable",
@@ -33,11 +32,28 @@ pub fn claims(archs: &[ArchStudy], hybrid: Option<&PairTest>, knobs: &[&str]) ->
         ),
     ] {
         if let Some(l) = pick(lstm) {
-            let o: Vec<Named<_>> = others
+            let points: Vec<(&str, &DataPoint)> = others
                 .iter()
-                .filter_map(|a| Some((a.arch.clone(), pick(a)?)))
+                .filter_map(|a| Some((a.arch.as_str(), pick(a)?)))
                 .collect();
-            out.push(stable(id, text, l, &o));
+            let o: Vec<Named<Spread>> = points
+                .iter()
+                .map(|(n, d)| (n.to_string(), d.chrf))
+                .collect();
+            let failures: Vec<String> = std::iter::once(l)
+                .chain(points.iter().map(|(_, d)| *d))
+                .flat_map(|d| d.not_learned.iter().cloned())
+                .collect();
+            out.push(guard(stable(id, text, l.chrf, &o), &failures));
+        } else {
+            out.push(Claim {
+                id: id.into(),
+                claim: text.into(),
+                verdict: Verdict::Inconclusive,
+                evidence: "not measured: the plan has no training subset below the whole set"
+                    .into(),
+                rule: "-".into(),
+            });
         }
     }
     out.push(more_parameters(
@@ -68,15 +84,39 @@ pub fn claims(archs: &[ArchStudy], hybrid: Option<&PairTest>, knobs: &[&str]) ->
         out.push(claim);
     }
     if let Some(claim) = long_range_claim(lstm, &others) {
-        out.push(claim);
+        out.push(guard(claim, &main_failures(archs)));
     }
     for knob in ["cell", "layers", "heads", "hidden"] {
         out.push(knob_claim(knob, archs, knobs.contains(&knob)));
     }
     if let Some(test) = hybrid {
-        out.push(hybrid_helps(&test.result));
+        let pair: Vec<ArchStudy> = archs
+            .iter()
+            .filter(|a| a.arch == "lstm" || a.arch == "attention")
+            .cloned()
+            .collect();
+        out.push(guard(hybrid_helps(&test.result), &main_failures(&pair)));
     }
     out
+}
+
+/// The smallest subset (none when the plan measured only the whole set).
+fn smallest(a: &ArchStudy) -> Option<&DataPoint> {
+    a.data.first().filter(|d| !d.whole)
+}
+
+/// The whole training set's point.
+fn whole(a: &ArchStudy) -> Option<&DataPoint> {
+    a.data.iter().find(|d| d.whole)
+}
+
+/// Why each main run of `archs` that did not learn failed.
+fn main_failures(archs: &[ArchStudy]) -> Vec<String> {
+    archs
+        .iter()
+        .filter(|a| !a.learned.learned)
+        .map(|a| a.learned.why.clone())
+        .collect()
 }
 
 /// Training throughput at the longest length every architecture measured.
@@ -125,12 +165,22 @@ fn long_range_claim(lstm: &ArchStudy, others: &[&ArchStudy]) -> Option<Claim> {
 }
 
 fn knob_claim(knob: &str, archs: &[ArchStudy], measured: bool) -> Claim {
+    let mut failures = Vec::new();
     let effects: Vec<Named<KnobEffect>> = if measured {
         archs
             .iter()
             .filter_map(|a| {
                 let sweep = a.sweeps.iter().find(|s| s.knob == knob)?;
-                let noise = a.data.iter().find(|d| d.whole)?.chrf.range();
+                let whole = a.data.iter().find(|d| d.whole)?;
+                let noise = whole.chrf.range();
+                failures.extend(whole.not_learned.iter().cloned());
+                failures.extend(
+                    sweep
+                        .points
+                        .iter()
+                        .filter(|p| !p.learned.learned)
+                        .map(|p| p.learned.why.clone()),
+                );
                 Some((
                     a.arch.clone(),
                     KnobEffect {
@@ -144,7 +194,9 @@ fn knob_claim(knob: &str, archs: &[ArchStudy], measured: bool) -> Claim {
     } else {
         Vec::new()
     };
-    let mut claim = knob_matters(knob, &effects);
+    failures.sort();
+    failures.dedup();
+    let mut claim = guard(knob_matters(knob, &effects), &failures);
     if !measured && knob == "cell" {
         claim.evidence = "not measured: this build's `honyaku train` has no --cell flag (the \
                           GRU cell), so the number of gates was not swept"

@@ -16,6 +16,7 @@ pub struct Words {
     pub plots: &'static str,
     pub notes: &'static str,
     pub rule: &'static str,
+    pub learned: &'static str,
     pub property: &'static str,
 }
 
@@ -34,6 +35,7 @@ pub fn words(lang: Lang) -> Words {
             plots: "Plots",
             notes: "Not measured",
             rule: "rule",
+            learned: "Did each model learn?",
             property: "property",
         },
         Lang::Ja => Words {
@@ -48,6 +50,7 @@ pub fn words(lang: Lang) -> Words {
             plots: "グラフ",
             notes: "測定しなかった項目",
             rule: "判定基準",
+            learned: "各モデルは学習できたか",
             property: "項目",
         },
     }
