@@ -13,11 +13,19 @@ use super::learned::{self, Learned};
 use super::plan::{Budget, RunSpec};
 use super::speed::SpeedCurve;
 use super::stats::Spread;
-use super::table::TableRow;
 use crate::arch::Arch;
 use crate::report::ArchResult;
 use crate::report::PairTest;
 use crate::report::scoring::Scores;
+
+/// One row of the measured table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableRow {
+    /// Row identifier (its label comes from the report's language).
+    pub id: String,
+    /// One cell per architecture, in the report's order.
+    pub values: Vec<String>,
+}
 
 /// One point of the data regime: test scores of the seeds trained on `pairs` pairs.
 #[derive(Debug, Clone, Serialize, Deserialize)]

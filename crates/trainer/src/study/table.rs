@@ -1,19 +1,8 @@
 //! The article's table ("main strength / compute / typical uses" of LSTM and attention),
 //! rebuilt from the measurements: one row per property, one cell per architecture.
 
-use serde::{Deserialize, Serialize};
-
-use super::results::ArchStudy;
+use super::results::{ArchStudy, TableRow};
 use super::speed::SpeedPoint;
-
-/// One row of the measured table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableRow {
-    /// Row identifier (its label comes from the report's language).
-    pub id: String,
-    /// One cell per architecture, in the report's order.
-    pub values: Vec<String>,
-}
 
 /// The rows, in order.
 pub const ROWS: [&str; 8] = [
