@@ -15,16 +15,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 data="$out/data"
-mkdir -p "$data"
-base=https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw
-for split in train val test_2016_flickr; do
-  for lang in de en; do
-    src="$from/$split.$lang.gz"
-    [ -n "$from" ] || { fetch "$base/$split.$lang.gz" "$data/$split.$lang.gz"; src="$data/$split.$lang.gz"; }
-    [ -f "$src" ] || { echo "error: $src not found" >&2; exit 1; }
-    gunzip_to "$src" "$data/$split.$lang"
-  done
-done
+multi30k_files "$from" "$data"
 honyaku compare --archs lstm,attention,transformer \
   --train-src "$data/train.de" --train-tgt "$data/train.en" \
   --valid-src "$data/val.de" --valid-tgt "$data/val.en" \
