@@ -300,6 +300,41 @@ fn compare_opts() -> Vec<Opt> {
     ]
 }
 
+/// `study` always ends with `--dry-run` (a study trains for minutes): the parser, the corpus
+/// checks, the plan, the estimate and the refusal of a budget too small are what it reaches.
+fn study_opts() -> Vec<Opt> {
+    vec![
+        (
+            "--archs",
+            &["lstm", "lstm,attention,transformer", "gru", "", "lstm,lstm"],
+        ),
+        ("--train-src", FILES),
+        ("--train-tgt", FILES),
+        ("--test-src", FILES),
+        ("--test-tgt", FILES),
+        ("--out", OUTS),
+        (
+            "--budget-hours",
+            &["2", "0.001", "0", "-1", "nan", "inf", "1e300"],
+        ),
+        ("--preset", &["tiny", "mini", "base", "x"]),
+        (
+            "--data-sizes",
+            &["10", "10,20", "0", "", "x", "18446744073709551616"],
+        ),
+        ("--seeds", &["1", "2", "0", "1000001"]),
+        ("--knobs", &["cell", "layers,heads,hidden", "x", ""]),
+        ("--lengths", &["8", "8,16", "0", "100000", "x"]),
+        ("--lang", &["en", "ja", "fr"]),
+        ("--vocab-size", &["50", "4", "0"]),
+        ("--max-tokens", TOKENS),
+        ("--valid-every", SMALL),
+        ("--backend", BACKENDS),
+        ("--quick", &[]),
+        ("--no-sweep", &[]),
+    ]
+}
+
 /// `demo` always gets at least one invalid value (a valid demo trains for minutes).
 fn demo_opts() -> Vec<Opt> {
     vec![
@@ -381,6 +416,28 @@ fn base(command: &str) -> Vec<&'static str> {
             "--vocab-size",
             "60",
         ],
+        "study" => vec![
+            "--archs",
+            "lstm",
+            "--train-src",
+            "{C}/train.src",
+            "--train-tgt",
+            "{C}/train.tgt",
+            "--valid-src",
+            "{C}/valid.src",
+            "--valid-tgt",
+            "{C}/valid.tgt",
+            "--test-src",
+            "{C}/test.src",
+            "--test-tgt",
+            "{C}/test.tgt",
+            "--out",
+            "{CASE}/study",
+            "--preset",
+            "tiny",
+            "--budget-hours",
+            "0.05",
+        ],
         _ => vec![],
     }
 }
@@ -396,6 +453,7 @@ const COMMANDS: &[&str] = &[
     "attention",
     "bench",
     "compare",
+    "study",
     "demo",
     "",
 ];
@@ -410,6 +468,7 @@ fn options(command: &str) -> Vec<Opt> {
         "attention" => attention_opts(),
         "bench" => bench_opts(),
         "compare" => compare_opts(),
+        "study" => study_opts(),
         "demo" => demo_opts(),
         _ => vec![],
     }
@@ -438,6 +497,10 @@ fn build(command: &str, p: &mut Picker) -> Vec<String> {
     };
     for _ in 0..if opts.is_empty() { 0 } else { picks } {
         let (flag, pool) = opts[p.next() as usize % opts.len()];
+        if pool.is_empty() {
+            args.push(flag.to_string()); // a switch: no value
+            continue;
+        }
         let value = p.pick(pool).to_string();
         // Mostly a new value for a flag already given (a repeat is an error case of its own).
         match args.iter().position(|a| a == flag) {
@@ -447,6 +510,9 @@ fn build(command: &str, p: &mut Picker) -> Vec<String> {
     }
     if command == "demo" {
         args.extend(["--pairs".to_string(), "0".to_string()]);
+    }
+    if command == "study" {
+        args.push("--dry-run".into());
     }
     if p.chance(5) {
         args.push("--bogus".into());

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::results::StudyReport;
-use super::words::{row_label, verdict, words};
+use super::words::{claim_text, row_label, verdict, words};
 use crate::report::Lang;
 
 /// The report in `lang`; `plots` are the PNG paths relative to the report.
@@ -37,7 +37,7 @@ pub fn markdown(r: &StudyReport, lang: Lang, plots: &[String]) -> String {
             s,
             "- **{}** — {}: {} ({}: {})",
             verdict(c.verdict, lang),
-            c.claim,
+            claim_text(&c.id, lang).unwrap_or_else(|| c.claim.clone()),
             c.evidence,
             w.rule,
             c.rule

@@ -20,10 +20,10 @@ pub struct Subset {
     pub tgt: PathBuf,
 }
 
-/// Lines of a file (without their line ends).
+/// Lines of a file, plain or gzip, without their line ends: the data crate's reader, so a study
+/// takes the same files as `train` and `compare`.
 pub fn read_lines(path: &Path) -> Result<Vec<String>> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(text.lines().map(str::to_string).collect())
+    Ok(honyaku_data::corpus::read_lines(path)?)
 }
 
 /// Writes (unless already there) the subset of `n` pairs of `src`/`tgt` drawn with `seed`.
@@ -93,5 +93,26 @@ mod tests {
             err.to_string().contains("one target line per source line"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_subset_reads_gzip_files() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let tmp = honyaku_conformance::tempdir().unwrap();
+        let gz = |name: &str, text: &str| {
+            let path = tmp.path().join(name);
+            let mut enc = GzEncoder::new(fs::File::create(&path).unwrap(), Compression::fast());
+            enc.write_all(text.as_bytes()).unwrap();
+            enc.finish().unwrap();
+            path
+        };
+        let src = gz("a.src.gz", "s0\ns1\ns2\n");
+        let tgt = gz("a.tgt.gz", "t0\nt1\nt2\n");
+        assert_eq!(read_lines(&src).unwrap(), ["s0", "s1", "s2"]);
+        let a = subset(&src, &tgt, 2, 1, &tmp.path().join("d")).unwrap();
+        let (s, t) = (read_lines(&a.src).unwrap(), read_lines(&a.tgt).unwrap());
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0][1..], t[0][1..]);
     }
 }
