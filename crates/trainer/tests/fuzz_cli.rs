@@ -348,6 +348,24 @@ fn demo_opts() -> Vec<Opt> {
     ]
 }
 
+/// The corpus arguments `compare` and `study` share.
+const CORPUS: &[&str] = &[
+    "--archs",
+    "lstm",
+    "--train-src",
+    "{C}/train.src",
+    "--train-tgt",
+    "{C}/train.tgt",
+    "--valid-src",
+    "{C}/valid.src",
+    "--valid-tgt",
+    "{C}/valid.tgt",
+    "--test-src",
+    "{C}/test.src",
+    "--test-tgt",
+    "{C}/test.tgt",
+];
+
 /// Options every valid invocation of a command needs, so that most cases get past the parser
 /// and run: the values a case starts from before the picked ones are added.
 fn base(command: &str) -> Vec<&'static str> {
@@ -392,52 +410,32 @@ fn base(command: &str) -> Vec<&'static str> {
             "--beam",
             "2",
         ],
-        "compare" => vec![
-            "--archs",
-            "lstm",
-            "--train-src",
-            "{C}/train.src",
-            "--train-tgt",
-            "{C}/train.tgt",
-            "--valid-src",
-            "{C}/valid.src",
-            "--valid-tgt",
-            "{C}/valid.tgt",
-            "--test-src",
-            "{C}/test.src",
-            "--test-tgt",
-            "{C}/test.tgt",
-            "--out",
-            "{CASE}/cmp",
-            "--epochs",
-            "1",
-            "--preset",
-            "tiny",
-            "--vocab-size",
-            "60",
-        ],
-        "study" => vec![
-            "--archs",
-            "lstm",
-            "--train-src",
-            "{C}/train.src",
-            "--train-tgt",
-            "{C}/train.tgt",
-            "--valid-src",
-            "{C}/valid.src",
-            "--valid-tgt",
-            "{C}/valid.tgt",
-            "--test-src",
-            "{C}/test.src",
-            "--test-tgt",
-            "{C}/test.tgt",
-            "--out",
-            "{CASE}/study",
-            "--preset",
-            "tiny",
-            "--budget-hours",
-            "0.05",
-        ],
+        "compare" => [
+            CORPUS,
+            &[
+                "--out",
+                "{CASE}/cmp",
+                "--epochs",
+                "1",
+                "--preset",
+                "tiny",
+                "--vocab-size",
+                "60",
+            ],
+        ]
+        .concat(),
+        "study" => [
+            CORPUS,
+            &[
+                "--out",
+                "{CASE}/study",
+                "--preset",
+                "tiny",
+                "--budget-hours",
+                "0.05",
+            ],
+        ]
+        .concat(),
         _ => vec![],
     }
 }
