@@ -113,6 +113,8 @@ done
 minutes=$(( ($(date +%s) - started + 30) / 60 ))
 
 first_torch=$(ls "$out"/*-torch.json | head -1)
+first_honyaku=$(ls "$out"/*-honyaku.json | head -1)
+shards=$(jq '.shape.cpu_shards // 1' "$first_honyaku")
 flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' \
   | grep -xE 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni|amx_tile|amx_bf16|amx_int8' \
   | paste -sd' ' -)
@@ -127,7 +129,8 @@ table=$(
   echo
   echo "Shapes: batch $batch, vocabulary 8000 on both sides, source = target = the length column" \
        "(no padding), $warmup untimed then ceil($tokens / (batch × length)) (at least $min_steps)" \
-       "timed updates, greedy decoding of 32 steps by the untrained model; honyaku on $backend." \
+       "timed updates, greedy decoding of 32 steps by the untrained model; honyaku on $backend," \
+       "each training batch in $shards row shards (its default \`--cpu-shards\` on this machine)." \
        "Ratios are honyaku / PyTorch of each alternating pair: median (min–max). CPU-s / wall-s:" \
        "training CPU seconds of the process (all threads) per wall second, median."
   echo

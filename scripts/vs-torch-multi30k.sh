@@ -4,13 +4,16 @@
 # recipe; each translated greedily and scored on test 2016 (sacreBLEU's 13a BLEU and chrF).
 # Run it on an otherwise idle machine: the runs are budgeted in minutes, not updates.
 # Usage: scripts/vs-torch-multi30k.sh [--from DIR] [--out DIR] [--minutes N] [--archs A,B]
-#                                     [--torch-train FILE] [--python PY]
+#                                     [--torch-train FILE] [--python PY] [--seed N]
 #   --from DIR          a local copy holding train/val/test_2016_flickr.{de,en}.gz
 #   --torch-train FILE  the reference trainer (torch_train.py ARCH DATA MINUTES OUT.json TEST);
 #                       without it only Honyaku's runs are made
 #   --python PY         a Python with torch, sacrebleu and tokenizers ($HOME/torchref/bin/python)
+#   --seed N            seed both sides: Honyaku's --seed N, and the reference through
+#                       scripts/torch_seed.py (its torch.manual_seed and random.seed calls get N);
+#                       without it each side keeps its own default seed. Runs go to OUT/seed-N.
 source "$(dirname "$0")/lib.sh"
-from="" out="runs/vs-torch-multi30k" minutes=20 archs="transformer,attention" torch_train=""
+from="" out="runs/vs-torch-multi30k" minutes=20 archs="transformer,attention" torch_train="" seed=""
 python="$HOME/torchref/bin/python"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -20,6 +23,7 @@ while [ $# -gt 0 ]; do
     --archs) archs=$2; shift 2 ;;
     --torch-train) torch_train=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
     *) echo "error: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +34,12 @@ for f in train val test_2016_flickr; do
   for l in de en; do [ -s "$data/gz/$f.$l.gz" ] || gzip -c "$data/$f.$l" > "$data/gz/$f.$l.gz"; done
 done
 test="$data/test_2016_flickr"
+seeded=() torch_cmd=("$python" "$torch_train")
+if [ -n "$seed" ]; then
+  [[ $seed =~ ^[0-9]+$ ]] || { echo "error: --seed takes a whole number, got '$seed'" >&2; exit 2; }
+  out="$out/seed-$seed"; mkdir -p "$out"
+  seeded=(--seed "$seed") torch_cmd=("$python" "$(dirname "$0")/torch_seed.py" "$seed" "$torch_train")
+fi
 # The reference's settings: joint BPE of 8,000, Adam β 0.9/0.98 ε 1e-9, linear warm-up over 400
 # updates to 1e-3 then inverse square root, label smoothing 0.1, clipping at 1.0, batches of about
 # 2,048 tokens counting padding, no validation.
@@ -40,7 +50,8 @@ train_and_score() { # NAME FLAGS...
   local name=$1; shift
   log "honyaku $name"
   honyaku train --train-src "$data/train.de" --train-tgt "$data/train.en" --out "$out/$name" \
-    --overwrite --preset small --vocab-size 8000 --epochs 1000 --max-minutes "$minutes" "$@" \
+    --overwrite --preset small --vocab-size 8000 --epochs 1000 --max-minutes "$minutes" \
+    "${seeded[@]}" "$@" \
     > "$out/$name.log" 2>&1
   honyaku evaluate --run "$out/$name" --src "$test.de" --ref "$test.en" --beam 1 --json \
     --output "$out/$name.hyp" > "$out/$name.eval.json"
@@ -49,7 +60,7 @@ train_and_score() { # NAME FLAGS...
 for arch in ${archs//,/ }; do
   if [ -n "$torch_train" ]; then
     log "pytorch $arch"
-    "$python" "$torch_train" "$arch" "$data/gz" "$minutes" "$out/torch-$arch.json" "$data/gz/test_2016_flickr" \
+    "${torch_cmd[@]}" "$arch" "$data/gz" "$minutes" "$out/torch-$arch.json" "$data/gz/test_2016_flickr" \
       > "$out/torch-$arch.log" 2>&1
     log "pytorch $arch done"
   fi

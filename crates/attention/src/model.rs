@@ -502,6 +502,7 @@ mod tests {
                 },
                 beta_2: 0.999,
                 epsilon: 1e-5,
+                clip_norm: None,
                 seed: 2015,
                 test_size: 200,
                 min_exact_match: 0.9,

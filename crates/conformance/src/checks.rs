@@ -4,17 +4,21 @@
 use burn::prelude::*;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::search::to_host_rows;
+use honyaku_core::shards::in_row_shards;
 use honyaku_core::special::BOS_ID;
-use honyaku_core::{Seq2Seq, TranslationBatch, sequence_loss};
+use honyaku_core::{
+    BeamConfig, Hypothesis, SearchConfig, Seq2Seq, SourceBatch, TranslationBatch, beam_search,
+    greedy_search, sequence_loss,
+};
 use honyaku_data::batcher::EncodedPair;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::batches::{FIRST_SYMBOL, Padding, batch, padded_batch, source};
+use crate::batches::{FIRST_SYMBOL, Padding, batch, padded_batch, source, sources};
 use crate::grads::grad_report;
 use crate::spec::Spec;
 use crate::tasks::{Sampler, Task};
-use crate::training::{batch_loss, fit, max_abs_diff, stepwise, stepwise_logits};
+use crate::training::{Learning, batch_loss, fit, max_abs_diff, stepwise, stepwise_logits};
 
 /// The seed of every structural check's model and data.
 const SEED: u64 = 7;
@@ -35,8 +39,7 @@ const STEPWISE: f32 = 1e-4;
 const INITIAL_LOSS: f32 = 1.0;
 
 fn model<M: Seq2Seq>(spec: &Spec<M>, device: &Device) -> M {
-    device.seed(SEED);
-    (spec.build)(device)
+    crate::training::seeded_build(spec.build, device, SEED)
 }
 
 /// Three pairs of different lengths on both sides, so that every row has padding somewhere.
@@ -135,6 +138,47 @@ pub fn padding_never_changes_real_outputs<M: Seq2Seq>(spec: &Spec<M>) {
         let len = pair.tgt_len();
         let diff = max_abs_diff(alone, reference.clone().slice(s![i..i + 1, 0..len, ..]));
         assert!(diff < SAME, "row {i} alone differs by {diff}");
+    }
+}
+
+/// Greedy and beam search in row shards on several threads ([`in_row_shards`]) give every
+/// row the hypothesis the whole batch gives it: the same tokens and the same score.
+pub fn row_shards_search_like_the_whole_batch<M: Seq2Seq>(spec: &Spec<M>) {
+    let device = Device::flex();
+    let model = model(spec, &device);
+    let src = sources(&random_pairs(spec, 5, SEED));
+    let src = source(&src, &device);
+    let greedy = |m: &M, s: &SourceBatch| greedy_search(m, s, &SearchConfig::default());
+    let beam_config = BeamConfig {
+        beam: 3,
+        nbest: 2,
+        alpha: 0.6,
+        search: SearchConfig::default(),
+    };
+    let beam = |m: &M, s: &SourceBatch| beam_search(m, s, &beam_config);
+    let whole_greedy = greedy(&model, &src);
+    let whole_beam: Vec<Hypothesis> = beam(&model, &src).into_iter().flatten().collect();
+    for shards in [2, 3, 5] {
+        let sharded = in_row_shards(&model, &src, shards, greedy);
+        same_hypotheses(&whole_greedy, &sharded, &format!("greedy, {shards} shards"));
+        let sharded: Vec<Hypothesis> = in_row_shards(&model, &src, shards, beam)
+            .into_iter()
+            .flatten()
+            .collect();
+        same_hypotheses(&whole_beam, &sharded, &format!("beam, {shards} shards"));
+    }
+}
+
+fn same_hypotheses(whole: &[Hypothesis], sharded: &[Hypothesis], what: &str) {
+    assert_eq!(whole.len(), sharded.len(), "{what}: hypotheses");
+    for (row, (a, b)) in whole.iter().zip(sharded).enumerate() {
+        assert_eq!(a.tokens, b.tokens, "{what}: row {row}");
+        // A score sums a log-probability per token: allow the rounding of each.
+        let tolerance = SAME * (1 + a.tokens.len()) as f32 * 10.0;
+        assert!(
+            (a.score - b.score).abs() < tolerance,
+            "{what}: row {row} score {a:?} vs {b:?}"
+        );
     }
 }
 
@@ -262,20 +306,44 @@ pub fn overfits_one_batch<M: Seq2Seq>(spec: &Spec<M>) {
 }
 
 /// The spec's learning recipe reaches its exact-match bar on held-out sentences.
+///
+/// `HONYAKU_LEARNING_SEEDS=1,2,3` runs the recipe with those seeds instead of the spec's one, to
+/// check that a recipe does not pass by the luck of one initialisation.
 pub fn learns_a_synthetic_task<M: Seq2Seq>(spec: &Spec<M>) {
-    let started = std::time::Instant::now();
-    let learned = spec.learning.run();
-    eprintln!(
-        "{:?} {:?}: exact match {:.1}% in {:.1?}; losses every 50 updates {:?}",
-        spec.learning.sampler.task,
-        spec.learning.sampler.lens,
-        100.0 * learned.exact_match,
-        started.elapsed(),
-        learned.losses
-    );
-    assert!(
-        learned.exact_match >= spec.learning.min_exact_match,
-        "exact match {}",
-        learned.exact_match
-    );
+    for seed in learning_seeds(spec.learning.seed) {
+        let learning = Learning {
+            seed,
+            ..spec.learning.clone()
+        };
+        let started = std::time::Instant::now();
+        let learned = learning.run();
+        eprintln!(
+            "{:?} {:?}, seed {seed}: exact match {:.1}% in {:.1?}; losses every 50 updates {:?}",
+            learning.sampler.task,
+            learning.sampler.lens,
+            100.0 * learned.exact_match,
+            started.elapsed(),
+            learned.losses
+        );
+        assert!(
+            learned.exact_match >= learning.min_exact_match,
+            "seed {seed}: exact match {}",
+            learned.exact_match
+        );
+    }
+}
+
+/// The seeds of [`learns_a_synthetic_task`]: `HONYAKU_LEARNING_SEEDS` when set, else `default`.
+fn learning_seeds(default: u64) -> Vec<u64> {
+    match std::env::var("HONYAKU_LEARNING_SEEDS") {
+        Ok(list) => list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("HONYAKU_LEARNING_SEEDS: not a seed: {s:?}"))
+            })
+            .collect(),
+        Err(_) => vec![default],
+    }
 }

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! which defines one test per check of [`checks`]: shapes, padding never changing real
-//! outputs, step-by-step decoding equal to the teacher-forced `forward`, `select` reordering
+//! outputs, step-by-step decoding equal to the teacher-forced `forward`, search in row shards
+//! on several threads equal to search of the whole batch, `select` reordering
 //! and repeating rows, gradients reaching every parameter, the initial loss near `ln V`,
 //! overfitting one batch and learning a synthetic task. `conformance_tests!(spec,
 //! without_learning)` leaves out the last one, for variants of an architecture whose main
@@ -61,6 +62,11 @@ macro_rules! conformance_tests {
         #[test]
         fn conformance_stepwise_decoding_equals_forward() {
             $crate::checks::stepwise_decoding_equals_forward(&$spec());
+        }
+
+        #[test]
+        fn conformance_row_shards_search_like_the_whole_batch() {
+            $crate::checks::row_shards_search_like_the_whole_batch(&$spec());
         }
 
         #[test]

@@ -2,8 +2,11 @@
 
 use std::collections::HashSet;
 
+use burn::module::{ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use honyaku_core::clip::clip_global_norm;
+use honyaku_core::dropout::with_thread_seed;
 use honyaku_core::search::{SearchConfig, greedy_search, to_host_floats};
 use honyaku_core::{Seq2Seq, SourceBatch, TranslationBatch, sequence_loss};
 use rand::SeedableRng;
@@ -153,7 +156,9 @@ pub struct Learning<M> {
     pub beta_2: f32,
     /// Adam's `ε` (Burn's default is 1e-5).
     pub epsilon: f32,
-    /// Seeds the device (initial weights) and the sentences.
+    /// Global gradient-norm clipping, as `honyaku train --clip-norm` does (`None`: off).
+    pub clip_norm: Option<f32>,
+    /// Seeds the device (initial weights), the sentences and the dropout masks.
     pub seed: u64,
     /// Held-out sentences translated after training.
     pub test_size: usize,
@@ -172,34 +177,40 @@ pub struct Learned {
 
 impl<M: Seq2Seq> Learning<M> {
     /// Trains a fresh model on the CPU and scores it on held-out sentences.
+    ///
+    /// The dropout masks come from this thread's own generator ([`with_thread_seed`]), so the
+    /// tests that run beside it on other threads, drawing from the device's shared generator,
+    /// do not change them.
     pub fn run(&self) -> Learned {
         let plain = Device::flex();
-        plain.seed(self.seed);
         let device = plain.clone().autodiff();
+        let model = seeded_build(self.build, &device, self.seed);
+        with_thread_seed(self.seed, || self.train_and_score(model, &plain, &device))
+    }
+
+    fn train_and_score(&self, model: M, plain: &Device, device: &Device) -> Learned {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let test = self.sampler.pairs(&mut rng, self.test_size);
         let held_out: HashSet<Vec<u32>> = test.iter().map(|p| p.src.clone()).collect();
         let mut trainer = Trainer::new(
-            (self.build)(&device),
+            model,
             AdamConfig::new()
                 .with_beta_2(self.beta_2)
                 .with_epsilon(self.epsilon),
-        );
+        )
+        .with_clip_norm(self.clip_norm);
         let mut losses = Vec::new();
         for step in 0..self.steps {
             let pairs =
                 self.sampler
                     .fresh_pairs(&mut rng, self.batch_size, self.same_length, &held_out);
-            let loss = trainer.update(
-                &batch(&pairs, &device),
-                self.schedule.rate(step, self.steps),
-            );
+            let loss = trainer.update(&batch(&pairs, device), self.schedule.rate(step, self.steps));
             if step % 50 == 0 || step + 1 == self.steps {
                 losses.push(loss);
             }
         }
         let model = trainer.model.valid();
-        let exact_match = exact_match(&model, &source(&sources(&test), &plain), &targets(&test));
+        let exact_match = exact_match(&model, &source(&sources(&test), plain), &targets(&test));
         Learned {
             exact_match,
             losses,
@@ -207,10 +218,41 @@ impl<M: Seq2Seq> Learning<M> {
     }
 }
 
+/// Builds the model that `seed` gives on `device`. The device's generator is shared with the
+/// tests that run beside this one on other threads; one that draws or seeds while the model is
+/// built changes its weights, so the model is built twice and kept only when both builds agree.
+pub fn seeded_build<M: Module>(build: fn(&Device) -> M, device: &Device, seed: u64) -> M {
+    let mut attempts = 0;
+    loop {
+        device.seed(seed);
+        let model = build(device);
+        device.seed(seed);
+        let again = build(device);
+        attempts += 1;
+        if float_params(&model) == float_params(&again) || attempts == 20 {
+            return model;
+        }
+    }
+}
+
+/// Every float parameter of `module`, flattened, in visiting order.
+fn float_params<M: Module>(module: &M) -> Vec<Vec<f32>> {
+    struct Collect(Vec<Vec<f32>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(to_host_floats(param.val()));
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    module.visit(&mut collect);
+    collect.0
+}
+
 /// A model and its Adam state.
 struct Trainer<M: Seq2Seq> {
     model: M,
     optim: ModuleOptimizer,
+    clip_norm: Option<f32>,
 }
 
 impl<M: Seq2Seq> Trainer<M> {
@@ -218,7 +260,12 @@ impl<M: Seq2Seq> Trainer<M> {
         Self {
             model,
             optim: config.init(),
+            clip_norm: None,
         }
+    }
+
+    fn with_clip_norm(self, clip_norm: Option<f32>) -> Self {
+        Self { clip_norm, ..self }
     }
 
     /// One update on `batch` at rate `lr`; returns the loss before it.
@@ -230,7 +277,10 @@ impl<M: Seq2Seq> Trainer<M> {
             0.0,
         );
         let loss = to_host_floats(out.loss.clone())[0];
-        let grads = GradientsParams::from_grads(out.loss.backward(), &self.model);
+        let mut grads = GradientsParams::from_grads(out.loss.backward(), &self.model);
+        if self.clip_norm.is_some() {
+            clip_global_norm(&self.model, &mut grads, self.clip_norm);
+        }
         self.model = self.optim.step(lr, self.model.clone(), grads);
         loss
     }

@@ -11,14 +11,23 @@
 //!
 //! The module stays burn's [`Dropout`] (same record, same `valid()` behaviour); only the call
 //! changes.
+//!
+//! The device's generator is one per process, shared by every thread. Threads that train at
+//! once on the same CPU device (the row shards of `honyaku train`) would take their masks' seeds
+//! from it in whatever order they reach it, so [`with_thread_seed`] gives a thread its own
+//! generator for the masks drawn inside a closure: each shard then draws the same masks
+//! whatever the other threads do.
 
 use burn::nn::Dropout;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use std::cell::RefCell;
 
 use crate::search::to_host_floats;
+// Masks are drawn on the host on burn's CPU backends, where the device is the host.
+use crate::shards::is_cpu;
 
 /// Dropout through host-drawn masks on CPU devices; see the module documentation.
 pub trait DropoutExt {
@@ -33,21 +42,42 @@ impl DropoutExt for Dropout {
         if !self.training.is_enabled() || !device.is_autodiff() || self.prob == 0.0 {
             return input;
         }
-        if !host_masks(&device) {
+        if !is_cpu(&device) {
             return self.forward(input);
         }
         let keep = 1.0 - self.prob;
         let shape = input.shape();
-        let mask = host_mask(shape.num_elements(), keep, device_seed(&device));
+        let mask = host_mask(shape.num_elements(), keep, mask_seed(&device));
         input * Tensor::from_data(TensorData::new(mask, shape), &device)
     }
 }
 
-/// Whether masks are drawn on the host: burn's CPU backends, where the device is the host.
-fn host_masks(device: &Device) -> bool {
-    #[allow(deprecated)] // ndarray is deprecated upstream but still selectable
-    let ndarray = Device::ndarray();
-    *device == Device::flex() || *device == ndarray
+thread_local! {
+    /// The generator of [`with_thread_seed`], while its closure runs on this thread.
+    static THREAD_RNG: RefCell<Option<SmallRng>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the dropout masks of this thread drawn from a generator seeded with `seed`
+/// instead of the device's shared one (CPU devices; GPU dropout is burn's and keeps the device
+/// generator). Calls nest: the previous generator is restored afterwards, also when `f` panics.
+pub fn with_thread_seed<R>(seed: u64, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<SmallRng>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD_RNG.with(|cell| *cell.borrow_mut() = self.0.take());
+        }
+    }
+    let previous = THREAD_RNG.with(|cell| cell.replace(Some(SmallRng::seed_from_u64(seed))));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The seed of the next mask: from this thread's generator inside [`with_thread_seed`], from
+/// the device's otherwise.
+fn mask_seed(device: &Device) -> u64 {
+    THREAD_RNG
+        .with(|cell| cell.borrow_mut().as_mut().map(|rng| rng.random::<u64>()))
+        .unwrap_or_else(|| device_seed(device))
 }
 
 /// A 48-bit seed from the device's generator (two uniform draws of 24 bits each).
@@ -112,5 +142,29 @@ mod tests {
         let plain = Device::flex();
         let x = Tensor::<1>::ones([64], &plain);
         assert_eq!(to_host_floats(layer.apply(x)), vec![1.0; 64]);
+    }
+
+    #[test]
+    fn a_thread_seed_gives_the_same_masks_whatever_the_device_generator_does() {
+        let _rng = crate::rng_lock();
+        let device = Device::flex().autodiff();
+        let layer = DropoutConfig::new(0.5).init();
+        let draw = |device_seed: u64| {
+            with_thread_seed(11, || {
+                device.seed(device_seed);
+                let first = to_host_floats(layer.apply(Tensor::<1>::ones([64], &device)));
+                let second = to_host_floats(layer.apply(Tensor::<1>::ones([64], &device)));
+                (first, second)
+            })
+        };
+        let (a1, a2) = draw(1);
+        let (b1, b2) = draw(2);
+        assert_eq!((&a1, &a2), (&b1, &b2));
+        assert_ne!(a1, a2, "two calls drew the same mask");
+        // Another thread seed draws other masks.
+        let other = with_thread_seed(12, || {
+            to_host_floats(layer.apply(Tensor::<1>::ones([64], &device)))
+        });
+        assert_ne!(other, a1);
     }
 }

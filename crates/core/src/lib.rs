@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod batch;
 pub mod beam;
+pub mod clip;
 pub mod dropout;
 pub mod fused_lstm;
 pub mod gru;
@@ -15,6 +16,7 @@ pub mod lstm_state;
 pub mod mask;
 pub mod model;
 pub mod search;
+pub mod shards;
 pub mod special;
 
 pub use batch::{SourceBatch, TranslationBatch};

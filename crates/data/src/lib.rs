@@ -9,6 +9,7 @@ pub mod error;
 pub mod length;
 pub mod prepare;
 pub mod report;
+pub mod shard;
 pub mod special;
 pub mod synth;
 pub mod tensors;

@@ -268,9 +268,10 @@ mod tests {
                 lr: 1e-2,
                 max_loss: 0.1,
             },
-            // Copying 3 to 8 symbols with a wider hidden state: 2000 updates of 64 at 5e-3
-            // (99.0% exact match; at 1500 updates the exact match sat at 0.89-0.9, on either
-            // side of the bar depending on the matmul kernels' summation order).
+            // Copying 3 to 8 symbols with a wider hidden state: 2000 updates of 64, 5e-3 for
+            // the first 75% and 1e-3 after. A constant 5e-3 ended with the loss still noisy
+            // (0.07-0.12): the GRU variant passed or failed (89.0% at seed 5) with its dropout
+            // masks.
             learning: Learning {
                 build: |device| {
                     LstmSeq2SeqConfig::preset(Preset::Tiny, VOCAB, VOCAB)
@@ -285,9 +286,14 @@ mod tests {
                 batch_size: 64,
                 same_length: false,
                 steps: 2000,
-                schedule: Schedule::Constant(5e-3),
+                schedule: Schedule::Drop {
+                    first: 5e-3,
+                    share: 0.75,
+                    then: 1e-3,
+                },
                 beta_2: 0.999,
                 epsilon: 1e-5,
+                clip_norm: None,
                 seed: 5,
                 test_size: 200,
                 min_exact_match: 0.9,

@@ -5,6 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use clap::ValueEnum;
+use honyaku_core::shards::{MAX_DEFAULT_SHARDS, cores};
 use serde::{Deserialize, Serialize};
 
 /// A compute backend this build knows.
@@ -47,6 +48,17 @@ impl Backend {
     /// The training device: the same backend with autodiff.
     pub fn train_device(self) -> Result<Device> {
         Ok(self.device()?.autodiff())
+    }
+
+    /// The row shards of a training batch (`--cpu-shards`): `requested` on the CPU backends,
+    /// where 0 means one per core (at most [`MAX_DEFAULT_SHARDS`], the most measured); 1 on
+    /// GPUs, whose operations already use the whole device.
+    pub fn cpu_shards(self, requested: usize) -> usize {
+        match self {
+            Self::Wgpu => 1,
+            Self::Flex | Self::Ndarray if requested == 0 => cores().min(MAX_DEFAULT_SHARDS),
+            Self::Flex | Self::Ndarray => requested,
+        }
     }
 
     /// The `n` autodiff devices of data-parallel training, each checked to work: GPUs `0..n`

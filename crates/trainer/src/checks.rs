@@ -12,6 +12,8 @@ pub const MAX_TOKENS: usize = 1 << 24;
 pub const MAX_VOCAB: usize = 1_000_000;
 /// Most devices of data-parallel training.
 pub const MAX_DEVICES: usize = 256;
+/// Most row shards of a CPU training batch.
+pub const MAX_CPU_SHARDS: usize = 256;
 /// Most batches accumulated into one update.
 pub const MAX_ACCUM: usize = 65_536;
 /// Most epochs.
@@ -105,6 +107,11 @@ pub fn steps(s: &str) -> Result<usize, String> {
 /// `--devices`: 1 to [`MAX_DEVICES`].
 pub fn devices(s: &str) -> Result<usize, String> {
     whole(s, 1, MAX_DEVICES)
+}
+
+/// `--cpu-shards`: 0 (one per core) to [`MAX_CPU_SHARDS`].
+pub fn cpu_shards(s: &str) -> Result<usize, String> {
+    whole(s, 0, MAX_CPU_SHARDS)
 }
 
 /// `--accum`: 1 to [`MAX_ACCUM`].

@@ -82,18 +82,36 @@ fn train_config(max_steps: usize, accum: usize) -> TrainConfig {
 
 /// Trains (or, with `resume`, continues) the run in `root` up to `max_steps` updates.
 fn train(root: &Path, max_steps: usize, resume: bool, accum: usize, dropout: f64) -> TrainSummary {
-    train_on(root, max_steps, resume, accum, dropout, 1)
+    train_on(root, max_steps, resume, accum, dropout, Workers::ONE)
 }
 
-/// [`train`] with data parallel over `devices` CPU devices.
+/// How many CPU devices a test run trains on, and in how many row shards per batch.
+#[derive(Clone, Copy)]
+struct Workers {
+    devices: usize,
+    cpu_shards: usize,
+}
+
+impl Workers {
+    const ONE: Workers = Workers {
+        devices: 1,
+        cpu_shards: 1,
+    };
+}
+
+/// [`train`] with data parallel over CPU devices and row shards.
 fn train_on(
     root: &Path,
     max_steps: usize,
     resume: bool,
     accum: usize,
     dropout: f64,
-    devices: usize,
+    workers: Workers,
 ) -> TrainSummary {
+    let Workers {
+        devices,
+        cpu_shards,
+    } = workers;
     let run = if resume {
         RunDir {
             root: root.to_path_buf(),
@@ -103,6 +121,7 @@ fn train_on(
     };
     let config = TrainConfig {
         devices,
+        cpu_shards,
         ..train_config(max_steps, accum)
     };
     let batcher = Batcher::new(
@@ -641,12 +660,55 @@ fn one_step_on_two_cpu_devices_equals_one_step_on_the_concatenated_batch() {
 }
 
 #[test]
+fn one_step_in_cpu_row_shards_equals_one_step_on_the_whole_batch() {
+    let _seeded = seeded();
+    let device = Backend::Flex.train_device().unwrap();
+    let model = model_config(0.0).init_on(&device);
+    // Seven pairs of lengths 3 to 8: the shards are cut to their own longest rows.
+    let corpus = copy_corpus(7);
+    let all: Vec<&EncodedPair> = corpus.iter().collect();
+    let whole = [HostBatch::from_pairs(&all)];
+    for shards in [2, 3, 7] {
+        let workers = DataParallel::sharded(vec![device.clone()], shards);
+        let sharded = workers.grads(&model, &whole, 0.1, 7).unwrap();
+        let one = accumulated_grads(&model, &whole, &device, 0.1);
+        assert_same_update(&model, one, sharded);
+    }
+}
+
+#[test]
+fn training_in_cpu_row_shards_matches_one_thread_and_reproduces_its_dropout() {
+    let _seeded = seeded();
+    let dir = tempdir().unwrap();
+    let sharded = Workers {
+        devices: 1,
+        cpu_shards: 2,
+    };
+    let runs = ["one", "sharded", "dropout-a", "dropout-b"].map(|n| dir.path().join(n));
+    train_on(&runs[0], 6, false, 1, 0.0, Workers::ONE);
+    train_on(&runs[1], 6, false, 1, 0.0, sharded);
+    let diff = max_diff(&checkpoint_params(&runs[0]), &checkpoint_params(&runs[1]));
+    assert!(diff <= 1e-5, "weights differ by {diff}");
+    // With dropout, each shard's masks come from its own seed, not from whichever thread
+    // reaches the shared device generator first: two runs give the same weights.
+    train_on(&runs[2], 6, false, 1, 0.3, sharded);
+    train_on(&runs[3], 6, false, 1, 0.3, sharded);
+    let (a, b) = (checkpoint_params(&runs[2]), checkpoint_params(&runs[3]));
+    assert_eq!(a, b, "dropout runs in shards differ");
+    assert!(max_diff(&a, &checkpoint_params(&runs[1])) > 1e-4);
+}
+
+#[test]
 fn training_on_two_devices_matches_accumulating_two_batches_on_one() {
     let _seeded = seeded();
     let dir = tempdir().unwrap();
     let (parallel, accumulated) = (dir.path().join("par"), dir.path().join("acc"));
-    let a = train_on(&parallel, 6, false, 1, 0.0, 2);
-    let b = train_on(&accumulated, 6, false, 2, 0.0, 1);
+    let two = Workers {
+        devices: 2,
+        cpu_shards: 1,
+    };
+    let a = train_on(&parallel, 6, false, 1, 0.0, two);
+    let b = train_on(&accumulated, 6, false, 2, 0.0, Workers::ONE);
     assert_eq!((a.steps, a.epochs), (b.steps, b.epochs));
     let diff = max_diff(
         &checkpoint_params(&parallel),

@@ -211,6 +211,7 @@ fn train_opts() -> Vec<Opt> {
         ("--accum", &["1", "2", "0", "65537"]),
         ("--keep-checkpoints", &["0", "1", "3", "-1"]),
         ("--devices", &["1", "2", "0", "257"]),
+        ("--cpu-shards", &["0", "1", "3", "257", "-1"]),
         ("--optimizer", &["adam", "adamw", "sgd"]),
         ("--weight-decay", FLOATS),
         ("--plateau-factor", FLOATS),
@@ -275,6 +276,7 @@ fn bench_opts() -> Vec<Opt> {
         ("--warmup", &["0", "1", "-1"]),
         ("--decode-len", &["1", "4", "0", "300"]),
         ("--beam", BEAMS),
+        ("--cpu-shards", &["0", "1", "2", "257"]),
         ("--backend", BACKENDS),
     ]
 }

@@ -107,6 +107,10 @@ fn every_option_is_range_checked_when_parsed() {
             "must be from 1 to 256",
         ),
         (
+            &["train", "--out", "o", "--cpu-shards", "257"],
+            "must be from 0 to 256",
+        ),
+        (
             &["train", "--out", "o", "--weight-decay=-0.1"],
             "must be 0 or more",
         ),

@@ -269,6 +269,7 @@ mod tests {
                 },
                 beta_2: 0.98,
                 epsilon: 1e-9,
+                clip_norm: Some(1.0),
                 seed: 2024,
                 test_size: 200,
                 min_exact_match: 0.9,

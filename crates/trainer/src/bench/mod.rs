@@ -1,6 +1,7 @@
 //! `honyaku bench`: training and decoding throughput of one architecture on one backend, on
 //! random token ids of fixed shapes (no padding), with the code paths `train` and `translate`
-//! use: [`accumulated_grads`] and [`guarded_update`] (clipping and Adam) for training, the
+//! use: [`accumulated_grads`] (or the row-shard workers of [`DataParallel`] with
+//! `--cpu-shards`) and [`guarded_update`] (clipping and Adam) for training, the
 //! shared [`greedy_search`] and [`beam_search`] for decoding.
 //!
 //! What is counted:
@@ -25,6 +26,7 @@ use std::time::Instant;
 
 use burn::prelude::*;
 use honyaku_core::search::to_host_floats;
+use honyaku_core::shards::in_row_shards;
 use honyaku_core::{
     BeamConfig, Preset, SearchConfig, Seq2Seq, SourceBatch, beam_search, greedy_search,
 };
@@ -39,6 +41,7 @@ use crate::arch::{Arch, ModelConfig, ModelTask};
 use crate::backend::Backend;
 use crate::run::TrainConfig;
 use crate::training::guard::DivergenceGuard;
+use crate::training::parallel::DataParallel;
 use crate::training::{Gradients, accumulated_grads, guarded_update, new_optimizer, peak_rss_mib};
 
 /// The shapes and repetitions of one benchmark.
@@ -60,6 +63,11 @@ pub struct BenchShape {
     pub decode_len: usize,
     /// Beam size.
     pub beam: usize,
+    /// Row shards of each training batch, back-propagated on as many threads at once
+    /// (`train --cpu-shards`), and of the decoded batch, searched on as many threads (as
+    /// `translate` does on the CPU); 0 asks the backend for its default, 1 is the whole batch on
+    /// the calling thread.
+    pub cpu_shards: usize,
 }
 
 impl Default for BenchShape {
@@ -73,6 +81,7 @@ impl Default for BenchShape {
             warmup: 2,
             decode_len: 32,
             beam: 5,
+            cpu_shards: 1,
         }
     }
 }
@@ -197,14 +206,20 @@ impl ModelTask for BenchJob {
                 ..search
             };
             greedy_search(&model, &batch.source, &warm_up);
-            let greedy = time_greedy(&model, &batch.source, &search, &plain);
+            let greedy = time_greedy(&model, &batch.source, &search, &plain, shape.cpu_shards);
             let beam_config = BeamConfig {
                 beam: shape.beam,
                 nbest: 1,
                 alpha: 0.6,
                 search,
             };
-            let beam = time_beam(&model, &batch.source, &beam_config, &plain);
+            let beam = time_beam(
+                &model,
+                &batch.source,
+                &beam_config,
+                &plain,
+                shape.cpu_shards,
+            );
             (greedy, beam)
         };
         let forward = time_forward(&model.valid(), &batch, &plain, 3);
@@ -228,6 +243,8 @@ impl BenchJob {
         let mut guard = DivergenceGuard::default();
         let mut model = model;
         let group = std::slice::from_ref(host);
+        let shards =
+            DataParallel::<M>::for_devices(std::slice::from_ref(&self.device), shape.cpu_shards);
         let (mut grad_seconds, mut update_seconds) = (0.0, 0.0);
         let (mut loss_first, mut loss_last) = (f64::NAN, f64::NAN);
         let mut start = Clock::start();
@@ -237,10 +254,15 @@ impl BenchJob {
                 start = Clock::start();
                 (grad_seconds, update_seconds) = (0.0, 0.0);
             }
-            self.device.seed(self.seed.wrapping_add(step as u64));
+            let seed = self.seed.wrapping_add(step as u64);
+            self.device.seed(seed);
             let t0 = Instant::now();
-            let Gradients { grads, stats } =
-                accumulated_grads(&model, group, &self.device, config.label_smoothing);
+            let Gradients { grads, stats } = match &shards {
+                Some(workers) => workers
+                    .grads(&model, group, config.label_smoothing, seed)
+                    .unwrap_or_else(|e| panic!("{e}")),
+                None => accumulated_grads(&model, group, &self.device, config.label_smoothing),
+            };
             let t1 = Instant::now();
             let update = guarded_update(
                 model,
@@ -298,9 +320,10 @@ fn time_greedy<M: Seq2Seq>(
     source: &SourceBatch,
     search: &SearchConfig,
     device: &Device,
+    shards: usize,
 ) -> Throughput {
     let start = Clock::start();
-    let hyps = greedy_search(model, source, search);
+    let hyps = in_row_shards(model, source, shards, |m, s| greedy_search(m, s, search));
     device.sync().ok();
     let tokens = hyps
         .iter()
@@ -314,9 +337,10 @@ fn time_beam<M: Seq2Seq>(
     source: &SourceBatch,
     config: &BeamConfig,
     device: &Device,
+    shards: usize,
 ) -> Throughput {
     let start = Clock::start();
-    let hyps = beam_search(model, source, config);
+    let hyps = in_row_shards(model, source, shards, |m, s| beam_search(m, s, config));
     device.sync().ok();
     let tokens = hyps
         .iter()
@@ -361,6 +385,10 @@ pub fn bench_config(
              the {arch} preset's position table; got {longest}"
         );
     }
+    let shape = BenchShape {
+        cpu_shards: backend.cpu_shards(shape.cpu_shards),
+        ..shape
+    };
     let train_device = backend.train_device()?;
     train_device.seed(seed);
     let measured = config.run(
@@ -408,6 +436,7 @@ mod tests {
             warmup: 1,
             decode_len: 3,
             beam: 2,
+            cpu_shards: 1,
         };
         for arch in Arch::ALL {
             let config = ModelConfig::preset(arch, Preset::Tiny, 40, 40);

@@ -53,6 +53,11 @@ pub struct BenchArgs {
     /// Beam size of the beam-search measurement.
     #[arg(long, default_value_t = 5, value_parser = checks::beam)]
     pub beam: usize,
+    /// Row shards of each training batch on the CPU backends, trained on as many threads at
+    /// once (as `train --cpu-shards`; 0: one per core, at most 4; 1: the whole batch on one
+    /// thread).
+    #[arg(long, default_value_t = 0, value_parser = checks::cpu_shards)]
+    pub cpu_shards: usize,
     /// Seed of the model, the data and dropout.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -107,6 +112,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         warmup: args.warmup,
         decode_len: args.decode_len,
         beam: args.beam.max(1),
+        cpu_shards: args.cpu_shards,
     };
     let report = bench_config(config, args.preset, args.backend, shape, args.seed)?;
     println!("{}", serde_json::to_string_pretty(&report)?);

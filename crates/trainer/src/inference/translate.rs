@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use burn::prelude::*;
+use honyaku_core::shards::{default_shards, in_row_shards};
 use honyaku_core::{Hypothesis, Seq2Seq, beam_search, greedy_search};
 use honyaku_data::batcher::inference_batches;
 
@@ -42,7 +43,8 @@ impl ModelTask for TranslateJob<'_> {
 }
 
 /// Translates with a loaded model: batches sorted by length, results in input order. Empty
-/// sources get an empty hypothesis without running the model.
+/// sources get an empty hypothesis without running the model. On the CPU backends each batch
+/// is searched in row shards, one thread per core ([`in_row_shards`]).
 pub fn translate_loaded<M: Seq2Seq>(
     model: &M,
     sources: &[Vec<u32>],
@@ -59,14 +61,19 @@ pub fn translate_loaded<M: Seq2Seq>(
         .filter(|&i| !sources[i].is_empty())
         .collect();
     let non_empty: Vec<Vec<u32>> = order.iter().map(|&i| sources[i].clone()).collect();
+    let shards = default_shards(device);
     for batch in inference_batches(&non_empty, budget) {
         let source = batch.to_source(device);
         let hyps: Vec<Vec<Hypothesis>> = match decoding {
-            Decoding::Greedy(search) => greedy_search(model, &source, search)
-                .into_iter()
-                .map(|h| vec![h])
-                .collect(),
-            Decoding::Beam(beam) => beam_search(model, &source, beam),
+            Decoding::Greedy(search) => {
+                in_row_shards(model, &source, shards, |m, s| greedy_search(m, s, search))
+                    .into_iter()
+                    .map(|h| vec![h])
+                    .collect()
+            }
+            Decoding::Beam(beam) => {
+                in_row_shards(model, &source, shards, |m, s| beam_search(m, s, beam))
+            }
         };
         for (hyps, &index) in hyps.into_iter().zip(&batch.indices) {
             out[order[index]] = hyps;

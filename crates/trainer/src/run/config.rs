@@ -164,6 +164,17 @@ settings! {
         /// each (GPUs 0..N with wgpu; worker threads sharing the CPU with flex and ndarray).
         #[arg(long, display_order = 37, value_parser = crate::checks::devices)]
         devices: Option<usize> => |c, v| c.devices = v;
+    /// CPU backends: back-propagate each batch as this many shards of its rows, on as many
+    /// threads at once, and sum their gradients (each weighted by its share of the target
+    /// tokens, so the update is the one of the whole batch). burn's CPU backends run
+    /// element-wise operations on the calling thread, so one batch alone keeps about one core
+    /// busy. 0 means one per core, at most 4; a new or resumed run saves the number it used.
+    /// GPU backends use 1.
+    cpu_shards: usize = 0,
+        /// CPU backends: train each batch as N row shards on N threads at once (0: one per
+        /// core, at most 4; the update is the same)
+        #[arg(long, display_order = 37, value_parser = crate::checks::cpu_shards)]
+        cpu_shards: Option<usize> => |c, v| c.cpu_shards = v;
 }
 
 /// The optimizer of a run.
@@ -286,8 +297,19 @@ impl TrainConfig {
         if self.accum == 0 {
             bail!("accum must be at least 1");
         }
-        if self.devices == 0 {
-            bail!("devices must be at least 1");
+        if !(1..=crate::checks::MAX_DEVICES).contains(&self.devices) {
+            bail!(
+                "devices must be 1 to {}, got {}",
+                crate::checks::MAX_DEVICES,
+                self.devices
+            );
+        }
+        if self.cpu_shards > crate::checks::MAX_CPU_SHARDS {
+            bail!(
+                "cpu_shards must be 0 (one per core) to {}, got {}",
+                crate::checks::MAX_CPU_SHARDS,
+                self.cpu_shards
+            );
         }
         for (name, beta) in [
             ("adam_beta1", self.adam_beta1),
@@ -595,6 +617,7 @@ mod tests {
             "accum",
             "keep_checkpoints",
             "devices",
+            "cpu_shards",
         ];
         let at: Vec<usize> = order
             .iter()

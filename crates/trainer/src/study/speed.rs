@@ -120,6 +120,7 @@ fn measure(config: &ModelConfig, s: &SpeedSettings, length: usize) -> Result<Spe
         warmup: usize::from(steps > 0),
         decode_len: length,
         beam: 1,
+        cpu_shards: s.backend.cpu_shards(0),
     };
     let job = |shape: BenchShape| BenchJob {
         shape,

@@ -116,8 +116,7 @@ impl ModelTask for TrainJob<'_> {
     fn run<M: Seq2Seq>(self, model: M) -> Result<TrainSummary> {
         let cfg = self.config;
         let parameters = Module::num_params(&model);
-        let parallel =
-            (self.devices.len() > 1).then(|| DataParallel::<M>::new(self.devices.clone()));
+        let parallel = DataParallel::<M>::for_devices(&self.devices, cfg.cpu_shards);
         // [distributed] An update takes a group of batches from every rank.
         let group_size = cfg.accum.max(1) * self.devices.len() * distributed::world_size();
         let total_steps = cfg

@@ -101,6 +101,7 @@ pub fn start(new: NewRun<'_>) -> Result<Trained> {
     let mut settings = new.train;
     let targets = data.valid.as_ref().map_or(&[][..], |v| &v.refs[..]);
     settings.select_metric = settings.select_metric.resolved(targets);
+    settings.cpu_shards = new.backend.cpu_shards(settings.cpu_shards);
     let config = RunConfig {
         model: new.model.with_vocab(src_vocab, tgt_vocab),
         train: settings,
@@ -115,9 +116,11 @@ pub fn start(new: NewRun<'_>) -> Result<Trained> {
         config.model.arch(),
         new.preset,
         config.backend,
-        match config.train.devices {
-            1 => String::new(),
-            n => format!(" x{n} devices"),
+        match (config.train.devices, config.train.cpu_shards) {
+            (1, 1) => String::new(),
+            (1, s) => format!(", each batch in {s} shards on {s} threads"),
+            (n, 1) => format!(" x{n} devices"),
+            (n, s) => format!(" x{n} devices, each batch in {s} shards"),
         },
         data.batcher.num_batches()
     );
@@ -137,6 +140,8 @@ pub fn resume(dir: &Path, extend: &TrainOverrides, quiet: bool) -> Result<Traine
     let state = TrainState::load(&run)?;
     extension(extend).merge(&mut config.train);
     config.train.validate()?;
+    // Runs saved before `cpu_shards` existed (or with 0) get the number this machine picks.
+    config.train.cpu_shards = config.backend.cpu_shards(config.train.cpu_shards);
     run.save_config(&config)?;
     let corpus = corpus_spec(&state.inputs)?;
     let tokenizers = TokenizerSource::Load(run.root.clone());

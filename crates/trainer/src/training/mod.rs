@@ -3,7 +3,7 @@
 //! validation and checkpoint averaging.
 
 pub mod average;
-pub mod clip;
+pub use honyaku_core::clip;
 pub mod distributed;
 pub mod guard;
 pub mod job;

@@ -10,6 +10,13 @@
 //! batch to each device, and every batch's loss is weighted by its share of the update's target
 //! tokens, so the summed gradient equals the gradient of the per-token loss over all of them,
 //! whatever the split.
+//!
+//! On the CPU backends the same workers also run row shards of one batch (`--cpu-shards S`):
+//! each batch is split into `S` shards of its rows and the workers (`S` per device, all on the
+//! one CPU device) back-propagate them at once, which keeps every core busy in the element-wise
+//! operations that burn's CPU backends run on the calling thread. Each worker draws its dropout
+//! masks from its own generator, seeded by its shard ([`with_thread_seed`]), so a run
+//! reproduces them whatever the order the threads reach the device in.
 
 use burn::data::dataloader::{DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
@@ -18,6 +25,7 @@ use burn::prelude::*;
 use burn_train::train::MultiDevicesTrainStep;
 use burn_train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use honyaku_core::Seq2Seq;
+use honyaku_core::dropout::with_thread_seed;
 use honyaku_data::batcher::HostBatch;
 
 use super::step::{Gradients, StepStats, batch_grads, batch_stats, group_tokens};
@@ -69,14 +77,17 @@ impl<M: Seq2Seq> TrainStep for Replica<M> {
 
     fn step(&self, shard: Shard) -> TrainOutput<ShardStats> {
         let device = replica_device(&self.model);
+        // GPU dropout draws from the device's generator; the CPU's from the thread's.
         device.seed(shard.seed);
-        let Gradients { grads, stats } = batch_grads(
-            &self.model,
-            &shard.batch,
-            &device,
-            shard.weight,
-            shard.label_smoothing,
-        );
+        let Gradients { grads, stats } = with_thread_seed(shard.seed, || {
+            batch_grads(
+                &self.model,
+                &shard.batch,
+                &device,
+                shard.weight,
+                shard.label_smoothing,
+            )
+        });
         TrainOutput {
             grads,
             item: ShardStats {
@@ -124,23 +135,44 @@ impl DataLoaderIterator<Shard> for OneShard {
 #[error("data-parallel training step failed: {0}")]
 pub struct ParallelError(String);
 
-/// The workers of `train --devices`: one per device, the first device is the main one.
+/// The workers of `train --devices` and `--cpu-shards`: one per entry of `devices`, the first
+/// device is the main one.
 pub struct DataParallel<M: Seq2Seq> {
     step: MultiDevicesTrainStep<Replica<M>>,
     devices: Vec<Device>,
+    /// Row shards per batch.
+    shards: usize,
 }
 
 impl<M: Seq2Seq> DataParallel<M> {
-    /// Starts one worker per device (autodiff devices of one backend).
+    /// Starts one worker per device (autodiff devices of one backend), each batch whole.
     pub fn new(devices: Vec<Device>) -> Self {
+        Self::sharded(devices, 1)
+    }
+
+    /// Starts `shards` workers per device, each batch split into `shards` row shards (CPU
+    /// devices: the same device `shards` times is `shards` threads sharing it).
+    pub fn sharded(devices: Vec<Device>, shards: usize) -> Self {
         assert!(
             !devices.is_empty(),
             "data parallel needs at least one device"
         );
+        let shards = shards.max(1);
+        let workers: Vec<Device> = devices
+            .iter()
+            .flat_map(|d| std::iter::repeat_n(d.clone(), shards))
+            .collect();
         Self {
-            step: MultiDevicesTrainStep::new(&devices),
-            devices,
+            step: MultiDevicesTrainStep::new(&workers),
+            devices: workers,
+            shards,
         }
+    }
+
+    /// Workers for `devices` with `shards` row shards per batch, or `None` when that is one
+    /// worker (the update is then made on the calling thread).
+    pub fn for_devices(devices: &[Device], shards: usize) -> Option<Self> {
+        (devices.len() * shards.max(1) > 1).then(|| Self::sharded(devices.to_vec(), shards))
     }
 
     /// The gradients of one update over `group` (on the main device), computed
@@ -170,6 +202,10 @@ impl<M: Seq2Seq> DataParallel<M> {
             model: model.clone(),
         };
         let main = &self.devices[0];
+        let group: Vec<HostBatch> = match self.shards {
+            1 => group.to_vec(),
+            s => group.iter().flat_map(|b| b.split_rows(s)).collect(),
+        };
         let mut outputs = Vec::with_capacity(group.len());
         for (round, chunk) in group.chunks(self.devices.len()).enumerate() {
             let mut loaders: Vec<Box<dyn DataLoaderIterator<Shard>>> = (0..self.devices.len())

@@ -9,9 +9,9 @@ use honyaku_core::search::to_host_floats;
 use honyaku_core::{Seq2Seq, sequence_loss};
 use honyaku_data::batcher::HostBatch;
 
-use super::clip::clip_global_norm;
 use super::guard::{DivergenceGuard, GuardDecision};
 use crate::run::{OptimizerKind, TrainConfig};
+use honyaku_core::clip::clip_global_norm;
 
 /// The outcome of [`guarded_update`].
 pub struct Update<M> {

@@ -3,10 +3,10 @@
 //! `GradientClipping::Norm` clips each parameter separately, which changes the direction of the
 //! update.
 
+use crate::search::to_host_floats;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use honyaku_core::search::to_host_floats;
 
 /// Collects the squared sums of the gradients of a module's float parameters.
 struct SquaredSums<'a> {
