@@ -219,17 +219,19 @@ impl<M: Seq2Seq> Learning<M> {
 }
 
 /// Builds the model that `seed` gives on `device`. The device's generator is shared with the
-/// tests that run beside this one on other threads; one that draws or seeds while the model is
-/// built changes its weights, so the model is built twice and kept only when both builds agree.
+/// tests that run beside this one on other threads; one that draws or seeds while the weights
+/// are drawn changes them, so the model is built twice and kept only when both builds agree.
+/// burn draws a parameter's values when it is first read, so each build is read right away.
 pub fn seeded_build<M: Module>(build: fn(&Device) -> M, device: &Device, seed: u64) -> M {
     let mut attempts = 0;
     loop {
         device.seed(seed);
         let model = build(device);
+        let first = float_params(&model);
         device.seed(seed);
-        let again = build(device);
+        let again = float_params(&build(device));
         attempts += 1;
-        if float_params(&model) == float_params(&again) || attempts == 20 {
+        if first == again || attempts == 20 {
             return model;
         }
     }
