@@ -39,7 +39,8 @@ const STEPWISE: f32 = 1e-4;
 const INITIAL_LOSS: f32 = 1.0;
 
 fn model<M: Seq2Seq>(spec: &Spec<M>, device: &Device) -> M {
-    crate::training::seeded_build(spec.build, device, SEED)
+    device.seed(SEED);
+    (spec.build)(device)
 }
 
 /// Three pairs of different lengths on both sides, so that every row has padding somewhere.
