@@ -1,6 +1,8 @@
 //! Row shards of a training batch: the pieces that CPU training back-propagates on several
 //! threads at once, each trimmed to its own longest rows.
 
+use honyaku_core::shards::row_ranges;
+
 use crate::batcher::HostBatch;
 
 /// The columns of one padded matrix that a range of its rows needs.
@@ -36,18 +38,12 @@ impl HostBatch {
     /// and corpus index; the shards' token counts add up to the batch's. Batches are padded on
     /// the right, as [`HostBatch::from_pairs`] builds them.
     pub fn split_rows(&self, parts: usize) -> Vec<HostBatch> {
-        let parts = parts.clamp(1, self.batch_size.max(1));
-        if parts == 1 {
+        if parts <= 1 || self.batch_size <= 1 {
             return vec![self.clone()];
         }
-        let (base, extra) = (self.batch_size / parts, self.batch_size % parts);
-        let mut start = 0;
-        (0..parts)
-            .map(|k| {
-                let rows = start..start + base + usize::from(k < extra);
-                start = rows.end;
-                self.rows(rows)
-            })
+        row_ranges(self.batch_size, parts)
+            .into_iter()
+            .map(|rows| self.rows(rows))
             .collect()
     }
 

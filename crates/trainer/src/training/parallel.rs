@@ -202,9 +202,13 @@ impl<M: Seq2Seq> DataParallel<M> {
             model: model.clone(),
         };
         let main = &self.devices[0];
-        let group: Vec<HostBatch> = match self.shards {
-            1 => group.to_vec(),
-            s => group.iter().flat_map(|b| b.split_rows(s)).collect(),
+        let split: Vec<HostBatch>;
+        let group = match self.shards {
+            1 => group,
+            s => {
+                split = group.iter().flat_map(|b| b.split_rows(s)).collect();
+                &split[..]
+            }
         };
         let mut outputs = Vec::with_capacity(group.len());
         for (round, chunk) in group.chunks(self.devices.len()).enumerate() {
