@@ -9,6 +9,7 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use honyaku_core::linear::LinearRows;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScoringError;
@@ -155,7 +156,7 @@ impl Attention {
     /// `[batch, src_len, d_query]` for the Luong kinds (the states themselves for `dot`).
     pub fn keys(&self, values: Tensor<3>) -> Tensor<3> {
         match &self.key {
-            Some(key) => key.forward(values),
+            Some(key) => key.forward_rows(values),
             None => values,
         }
     }
@@ -166,7 +167,9 @@ impl Attention {
         match (&self.query, &self.score) {
             (Some(project), Some(score)) => {
                 let query = project.forward(query).unsqueeze_dim::<3>(1);
-                score.forward(tanh(keys + query)).reshape([batch, src_len])
+                score
+                    .forward_rows(tanh(keys + query))
+                    .reshape([batch, src_len])
             }
             _ => keys
                 .matmul(query.unsqueeze_dim::<3>(2))

@@ -11,6 +11,7 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, Linea
 use burn::prelude::*;
 use burn::tensor::module::linear;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::linear::{LinearRows, linear_rows};
 use honyaku_core::mask::keep_weights;
 use honyaku_core::recurrent::{Cell, RecurrentStack, RecurrentStackConfig, RecurrentState};
 use honyaku_core::rnn::time_steps;
@@ -363,7 +364,9 @@ impl AttentionSeq2Seq {
             top.clone(),
         );
         let combined = Tensor::cat(vec![attended.context, top], 1);
-        let attentional = self.dropout.apply(tanh(self.combine.forward(combined)));
+        let attentional = self
+            .dropout
+            .apply(tanh(self.combine.forward_rows(combined)));
         DecoderStep {
             attentional: attentional.clone(),
             weights: attended.weights,
@@ -441,14 +444,14 @@ impl Seq2Seq for AttentionSeq2Seq {
             .dropout
             .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         // The embedding part of the first layer's input, for every step in one matmul.
-        let xw = linear(y, first.embed, first.bias);
+        let xw = linear_rows(y, first.embed, first.bias);
         let mut outputs = Vec::with_capacity(len);
         for xw_t in time_steps(xw) {
             let step = self.step(&memory, state, xw_t, first.feed.clone());
             outputs.push(step.attentional);
             state = step.state;
         }
-        self.output.forward(Tensor::stack(outputs, 1))
+        self.output.forward_rows(Tensor::stack(outputs, 1))
     }
 
     fn tgt_vocab(&self) -> usize {

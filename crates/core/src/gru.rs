@@ -18,6 +18,7 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use crate::activation::tanh;
+use crate::linear::LinearRows;
 use crate::rnn::time_steps;
 
 /// Configuration of one [`GruLayer`].
@@ -105,7 +106,7 @@ impl GruLayer {
         reverse: bool,
     ) -> (Tensor<3>, Tensor<2>) {
         let [_, len, _] = x.dims();
-        let mut steps: Vec<Option<Tensor<2>>> = time_steps(self.input.forward(x))
+        let mut steps: Vec<Option<Tensor<2>>> = time_steps(self.input.forward_rows(x))
             .into_iter()
             .map(Some)
             .collect();

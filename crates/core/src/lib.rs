@@ -11,6 +11,7 @@ pub mod clip;
 pub mod dropout;
 pub mod fused_lstm;
 pub mod gru;
+pub mod linear;
 pub mod loss;
 pub mod lstm_state;
 pub mod mask;

@@ -14,6 +14,7 @@ use burn::tensor::activation::sigmoid;
 
 use crate::activation::tanh;
 use crate::fused_lstm;
+use crate::linear::LinearRows;
 pub use crate::lstm_state::LstmState;
 
 /// Configuration of one [`LstmLayer`].
@@ -136,7 +137,7 @@ impl LstmLayer {
         keep: Option<Tensor<2>>,
         reverse: bool,
     ) -> (Tensor<3>, LstmState) {
-        let xw = self.input.forward(x);
+        let xw = self.input.forward_rows(x);
         if xw.dims()[1] > 0 && fused_lstm::supported(&xw.device()) {
             return fused_lstm::lstm_sequence(xw, self.hidden.weight.val(), state, keep, reverse);
         }

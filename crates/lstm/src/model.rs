@@ -4,6 +4,7 @@
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::linear::LinearRows;
 use honyaku_core::mask::keep_weights;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -234,7 +235,7 @@ impl Seq2Seq for LstmSeq2Seq {
             .dropout
             .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         let (out, _) = self.decoder.forward(y, states, None);
-        self.output.forward(self.dropout.apply(out))
+        self.output.forward_rows(self.dropout.apply(out))
     }
 
     fn tgt_vocab(&self) -> usize {

@@ -7,6 +7,7 @@ use honyaku::commands::Cli;
 
 fn main() -> ExitCode {
     honyaku::allocator::keep_freed_memory();
+    honyaku::allocator::configure_block_cache(&honyaku::allocator::ALLOCATOR);
     honyaku::faults::install_panic_hook();
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };

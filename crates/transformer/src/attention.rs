@@ -12,6 +12,7 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::linear::LinearRows;
 
 /// The score given to masked-out positions before the softmax. Finite, so that a row whose
 /// keys are all masked stays a uniform distribution instead of NaN, and small enough that
@@ -181,7 +182,7 @@ impl SelfAttention {
         past: Option<KvCache>,
         mask: Option<Tensor<4, Bool>>,
     ) -> (Tensor<3>, KvCache) {
-        let mut qkv = self.qkv.forward(x).chunk(3, 2).into_iter();
+        let mut qkv = self.qkv.forward_rows(x).chunk(3, 2).into_iter();
         let mut heads = || split_heads(qkv.next().expect("three chunks"), self.n_heads);
         let (query, key, value) = (heads(), heads(), heads());
         let new = KvCache { key, value };
@@ -190,7 +191,7 @@ impl SelfAttention {
             None => new,
         };
         let (context, _) = attend(query, &cache, mask, &self.dropout);
-        (self.output.forward(merge_heads(context)), cache)
+        (self.output.forward_rows(merge_heads(context)), cache)
     }
 }
 
@@ -213,7 +214,7 @@ impl CrossAttention {
     /// Projects the encoder states `[batch, src_len, d_model]` to keys and values once per
     /// source batch.
     pub fn project_memory(&self, memory: Tensor<3>) -> KvCache {
-        let mut kv = self.key_value.forward(memory).chunk(2, 2).into_iter();
+        let mut kv = self.key_value.forward_rows(memory).chunk(2, 2).into_iter();
         let mut heads = || split_heads(kv.next().expect("two chunks"), self.n_heads);
         let (key, value) = (heads(), heads());
         KvCache { key, value }
@@ -229,9 +230,9 @@ impl CrossAttention {
         memory: &KvCache,
         src_mask: Option<Tensor<4, Bool>>,
     ) -> (Tensor<3>, Tensor<4>) {
-        let query = split_heads(self.query.forward(x), self.n_heads);
+        let query = split_heads(self.query.forward_rows(x), self.n_heads);
         let (context, weights) = attend(query, memory, src_mask, &self.dropout);
-        (self.output.forward(merge_heads(context)), weights)
+        (self.output.forward_rows(merge_heads(context)), weights)
     }
 }
 

@@ -9,6 +9,7 @@ use burn::nn::{
 };
 use burn::prelude::*;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::linear::LinearRows;
 use serde::{Deserialize, Serialize};
 
 use crate::attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};
@@ -203,8 +204,8 @@ impl DecoderLayer {
 
 /// [`PositionWiseFeedForward::forward`] with the dropout through [`DropoutExt::apply`].
 fn feed_forward(ff: &PositionWiseFeedForward, x: Tensor<3>) -> Tensor<3> {
-    let hidden = ff.activation.forward(ff.linear_inner.forward(x));
-    ff.linear_outer.forward(ff.dropout.apply(hidden))
+    let hidden = ff.activation.forward(ff.linear_inner.forward_rows(x));
+    ff.linear_outer.forward_rows(ff.dropout.apply(hidden))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 use burn::module::Param;
 use burn::nn::{Dropout, Embedding, LayerNorm};
 use burn::prelude::*;
-use burn::tensor::module::linear;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::linear::linear_rows;
 use honyaku_core::mask::causal_mask;
 use honyaku_core::{Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -150,7 +150,7 @@ impl Transformer {
             Some(weight) => weight.val(),
             None => self.tgt_embed.weight.val().transpose(),
         };
-        linear(hidden, weight, Some(self.output_bias.val()))
+        linear_rows(hidden, weight, Some(self.output_bias.val()))
     }
 }
 

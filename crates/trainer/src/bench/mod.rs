@@ -135,6 +135,8 @@ pub struct BenchReport {
     pub beam: Throughput,
     /// Peak resident memory of the process, MiB (Linux).
     pub peak_rss_mib: Option<f64>,
+    /// The allocator's cache of large freed blocks at the end (`HONYAKU_BLOCK_CACHE_MIB`).
+    pub block_cache: crate::allocator::BlockStats,
     /// FLOPs and the share of the matmul rate.
     pub flops: FlopsBench,
 }
@@ -418,6 +420,7 @@ pub fn bench_config(
         greedy: measured.greedy,
         beam: measured.beam,
         peak_rss_mib: peak_rss_mib(),
+        block_cache: crate::allocator::ALLOCATOR.stats(),
     })
 }
 

@@ -7,6 +7,57 @@
 //! Transformer training on flex, page faults, `brk` and zero-filling took ~15% of the main
 //! thread. Keeping freed memory in the process removes that work; the peak resident memory
 //! stays the same (the same buffers are reused, see docs/BENCHMARKS.md).
+//!
+//! glibc's settings reach only its main arena and buffers up to 32 MiB; [`BlockCache`] keeps the
+//! larger ones, and those freed by the worker threads of `--cpu-shards`, for reuse too.
+
+mod block_cache;
+
+pub use block_cache::{BlockCache, BlockStats, MIN_BLOCK};
+
+/// The process's allocator: the system's, with a cache of large freed blocks. It keeps nothing
+/// until [`configure_block_cache`] gives it a limit (the `honyaku` binary does at start-up).
+#[global_allocator]
+pub static ALLOCATOR: BlockCache = BlockCache::new();
+
+/// Environment variable: the most MiB of freed large blocks [`BlockCache`] keeps (0: none).
+pub const BLOCK_CACHE_ENV: &str = "HONYAKU_BLOCK_CACHE_MIB";
+
+/// The block cache's default limit: a quarter of the machine's memory, at most 4 GiB.
+pub fn default_block_cache_limit() -> usize {
+    const MAX: usize = 4 << 30;
+    physical_memory().map_or(1 << 30, |bytes| (bytes / 4).min(MAX))
+}
+
+/// Give `cache` its limit: [`BLOCK_CACHE_ENV`] when it is set to a number of MiB, else
+/// [`default_block_cache_limit`]. Returns the limit in bytes.
+pub fn configure_block_cache(cache: &BlockCache) -> usize {
+    let limit = std::env::var(BLOCK_CACHE_ENV)
+        .ok()
+        .and_then(|mib| mib.trim().parse::<usize>().ok())
+        .map_or_else(default_block_cache_limit, |mib| mib.saturating_mul(1 << 20));
+    cache.set_limit(limit);
+    limit
+}
+
+/// The machine's physical memory in bytes, where the system says.
+fn physical_memory() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `sysconf` only reads system constants.
+        let (pages, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        (pages > 0 && page > 0).then(|| (pages as usize).saturating_mul(page as usize))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
 
 /// The largest `mmap` threshold glibc accepts on 64-bit targets (half its 64 MiB heap size):
 /// buffers up to 32 MiB (the small preset's `[1024, 8000]` logits) come from the heap.
@@ -41,6 +92,7 @@ mod tests {
     #[test]
     fn glibc_accepts_the_settings_and_buffers_still_work() {
         assert!(keep_freed_memory(), "glibc refused a threshold");
+        assert!(default_block_cache_limit() >= 1 << 20);
         // A large buffer freed and allocated again still reads back what was written.
         for round in 0..3u8 {
             let buffer = vec![round; 8 << 20];
