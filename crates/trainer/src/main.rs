@@ -7,7 +7,10 @@ use honyaku::commands::Cli;
 
 fn main() -> ExitCode {
     honyaku::allocator::keep_freed_memory();
-    honyaku::allocator::configure_block_cache(&honyaku::allocator::ALLOCATOR);
+    if let Err(err) = honyaku::allocator::configure_block_cache(&honyaku::allocator::ALLOCATOR) {
+        eprintln!("error: {err}");
+        return ExitCode::from(2);
+    }
     honyaku::faults::install_panic_hook();
     // SAFETY: nothing else runs yet.
     unsafe { honyaku::backend::default_to_cpu() };

@@ -26,16 +26,29 @@ use proptest::prelude::*;
 
 /// The files every case may use, made once.
 struct World {
-    _dir: honyaku_conformance::TempDir,
     root: PathBuf,
     run: PathBuf,
+}
+
+/// The world's directory: a static is never dropped, so it lives under cargo's temporary
+/// directory for tests (in the target directory, not the system's `/tmp`), and each run
+/// removes the worlds earlier runs left there.
+fn world_dir() -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz_cli");
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = base.join(format!("world-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let dir = honyaku_conformance::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
+        let root = world_dir();
         let run = tiny_run(&root);
         let files = root.join("files");
         std::fs::create_dir_all(&files).unwrap();
@@ -66,11 +79,7 @@ fn world() -> &'static World {
             "zero_layers.json",
             br#"{"model": {"arch": "lstm", "d_embed": 8, "d_hidden": 8, "n_layers": 0, "dropout": 0.0, "src_vocab": 1, "tgt_vocab": 1}}"#,
         );
-        World {
-            _dir: dir,
-            root,
-            run,
-        }
+        World { root, run }
     })
 }
 

@@ -345,6 +345,23 @@ fn a_position_table_shorter_than_the_length_limit_is_refused_at_the_start() {
     assert!(!run.exists(), "nothing is written before the check");
 }
 
+/// A block-cache limit that is not a whole number of MiB is refused before anything runs.
+#[test]
+fn a_bad_block_cache_limit_is_one_error_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_honyaku"))
+        .args(["synth", "--task", "copy", "--out", "/nonexistent/x"])
+        .env("HONYAKU_BLOCK_CACHE_MIB", "lots")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "error: HONYAKU_BLOCK_CACHE_MIB must be a whole number of MiB (0 keeps no freed blocks), got 'lots'"
+    );
+    record("HONYAKU_BLOCK_CACHE_MIB not a number (exit status 2)", &err);
+}
+
 /// The last line of defence: a panic prints one `error: internal error` line with where to
 /// report it, exits with status 70, and shows a backtrace only when asked for.
 #[test]

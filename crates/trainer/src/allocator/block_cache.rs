@@ -15,6 +15,9 @@ use std::sync::{Mutex, PoisonError};
 
 /// Requests from this size up go through the cache; smaller ones go straight to the system.
 pub const MIN_BLOCK: usize = 1 << 20;
+/// Requests over this size go straight to the system too: their size class (at most 1/8
+/// larger) then always fits a valid layout.
+const MAX_BLOCK: usize = isize::MAX as usize / 2;
 /// Every block of the cache is allocated with this alignment, malloc's own on 64-bit targets
 /// (so the system serves it with plain `malloc`, `calloc` and `realloc`); requests aligned
 /// beyond it bypass the cache.
@@ -123,22 +126,26 @@ impl BlockCache {
 
     /// Whether a request goes through the cache.
     fn cached(layout: Layout) -> bool {
-        layout.size() >= MIN_BLOCK && layout.align() <= BLOCK_ALIGN
+        (MIN_BLOCK..=MAX_BLOCK).contains(&layout.size()) && layout.align() <= BLOCK_ALIGN
     }
 
+    /// The layout of a block of size class `class` (the class of a request [`Self::cached`]
+    /// accepts).
     fn block_layout(class: usize) -> Layout {
-        // A class is a multiple of the page size and below `isize::MAX` for any request the
-        // caller could make, so the layout is valid.
-        Layout::from_size_align(class, BLOCK_ALIGN).unwrap_or(Layout::new::<u8>())
+        // SAFETY: the class of a size up to `MAX_BLOCK` is at most 9/8 of it, below
+        // `isize::MAX` less the alignment; the alignment is a power of two.
+        unsafe { Layout::from_size_align_unchecked(class, BLOCK_ALIGN) }
     }
 
-    /// A cached block of `class` bytes, if the cache holds one.
+    /// The most recently freed cached block of `class` bytes (the likeliest to be in the CPU's
+    /// caches still), if the cache holds one.
     fn take(&self, class: usize) -> Option<*mut u8> {
         let mut cache = self.lock();
         let slot = cache
             .slots
             .iter_mut()
-            .find(|slot| slot.address != 0 && slot.class == class)?;
+            .filter(|slot| slot.address != 0 && slot.class == class)
+            .max_by_key(|slot| slot.freed_at)?;
         let address = slot.address;
         *slot = EMPTY;
         cache.bytes -= class;
@@ -187,29 +194,31 @@ impl BlockCache {
     }
 
     /// A new block of `class` bytes from the system; on failure, frees the cache and retries.
+    ///
+    /// A zeroed block is written with zeros here rather than taken from `calloc`: `calloc`'s
+    /// fresh pages are mapped to the kernel's shared zero page when first read (burn-flex reads
+    /// its zeroed buffers before anything writes them), and the first write to each such page,
+    /// once the block is reused, is a copy-on-write fault that interrupts every core to flush
+    /// its TLB. Writing the zeros faults each page in once, for good.
     fn fresh(&self, class: usize, zeroed: bool) -> *mut u8 {
         self.misses.fetch_add(1, Ordering::Relaxed);
         let layout = Self::block_layout(class);
-        let allocate = || {
-            // SAFETY: `layout` has a non-zero size.
-            unsafe {
-                if zeroed {
-                    System.alloc_zeroed(layout)
-                } else {
-                    System.alloc(layout)
-                }
+        // SAFETY: `layout` has a non-zero size.
+        let allocate = || unsafe { System.alloc(layout) };
+        let mut block = allocate();
+        if block.is_null() {
+            let mut cache = self.lock();
+            while cache.bytes > 0 {
+                self.evict_oldest(&mut cache);
             }
-        };
-        let block = allocate();
-        if !block.is_null() {
-            return block;
+            drop(cache);
+            block = allocate();
         }
-        let mut cache = self.lock();
-        while cache.bytes > 0 {
-            self.evict_oldest(&mut cache);
+        if zeroed && !block.is_null() {
+            // SAFETY: the block holds `class` bytes.
+            unsafe { block.write_bytes(0, class) };
         }
-        drop(cache);
-        allocate()
+        block
     }
 
     fn allocate(&self, layout: Layout, zeroed: bool) -> *mut u8 {
@@ -310,9 +319,14 @@ mod tests {
             65_536_000,
             524_288_000,
             (1 << 33) + 5,
+            MAX_BLOCK,
         ] {
             let class = size_class(size);
             assert!(class >= size, "{size} -> {class}");
+            assert!(
+                class <= isize::MAX as usize - BLOCK_ALIGN,
+                "{size} -> {class}"
+            );
             assert!(class - size <= size / 8, "{size} -> {class}");
             assert_eq!(class % PAGE, 0);
             assert_eq!(size_class(class), class, "a class is its own class");
@@ -323,6 +337,8 @@ mod tests {
     fn a_freed_block_serves_the_next_request_of_its_class() {
         let cache = BlockCache::new();
         cache.set_limit(64 * MIB);
+        // SAFETY: every block is used within the size it was allocated with and freed once,
+        // with the layout it was allocated with.
         unsafe {
             let a = cache.alloc(layout(5 * MIB));
             a.write_bytes(7, 5 * MIB);
@@ -352,6 +368,8 @@ mod tests {
     fn the_limit_evicts_the_oldest_blocks_first() {
         let cache = BlockCache::new();
         cache.set_limit(10 * MIB);
+        // SAFETY: every block is used within the size it was allocated with and freed once,
+        // with the layout it was allocated with.
         unsafe {
             let blocks: Vec<_> = (0..3).map(|_| cache.alloc(layout(4 * MIB))).collect();
             for &block in &blocks {
@@ -376,6 +394,8 @@ mod tests {
     fn small_requests_and_growth_keep_their_contents() {
         let cache = BlockCache::new();
         cache.set_limit(64 * MIB);
+        // SAFETY: every block is used within the size it was allocated with and freed once,
+        // with the layout it was allocated with.
         unsafe {
             // Small to large to larger to small, through realloc: the prefix survives each move.
             let mut size = 1000;
@@ -399,6 +419,9 @@ mod tests {
             let p = cache.alloc(wide);
             assert_eq!(p as usize % (1 << 16), 0);
             cache.dealloc(p, wide);
+            // So does a size whose class would not fit a layout.
+            let huge = Layout::from_size_align(isize::MAX as usize - 15, 16).unwrap();
+            assert!(!BlockCache::cached(huge));
             // The 40 MiB block, freed when the buffer shrank to 500 bytes, is cached.
             assert_eq!(cache.stats().cached_bytes, size_class(40 * MIB));
         }
@@ -415,6 +438,8 @@ mod tests {
                 scope.spawn(move || {
                     for round in 0..50 {
                         let size = (1 + (round + t as usize) % 5) * MIB;
+                        // SAFETY: every block is used within the size it was allocated with and freed once,
+                        // with the layout it was allocated with.
                         unsafe {
                             let p = cache.alloc(layout(size));
                             p.write_bytes(t, size);

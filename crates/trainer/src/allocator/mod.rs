@@ -29,15 +29,35 @@ pub fn default_block_cache_limit() -> usize {
     physical_memory().map_or(1 << 30, |bytes| (bytes / 4).min(MAX))
 }
 
-/// Give `cache` its limit: [`BLOCK_CACHE_ENV`] when it is set to a number of MiB, else
+/// A value of [`BLOCK_CACHE_ENV`] that is not a whole number of MiB.
+#[derive(Debug, thiserror::Error)]
+#[error("{BLOCK_CACHE_ENV} must be a whole number of MiB (0 keeps no freed blocks), got '{value}'")]
+pub struct BlockCacheEnvError {
+    /// The value as set.
+    pub value: String,
+}
+
+/// The limit [`BLOCK_CACHE_ENV`] asks for, in bytes: `None` when it is not set.
+pub fn block_cache_limit_from_env(
+    value: Option<std::ffi::OsString>,
+) -> Result<Option<usize>, BlockCacheEnvError> {
+    let Some(value) = value else { return Ok(None) };
+    let text = value.to_string_lossy();
+    text.trim()
+        .parse::<usize>()
+        .map(|mib| Some(mib.saturating_mul(1 << 20)))
+        .map_err(|_| BlockCacheEnvError {
+            value: text.into_owned(),
+        })
+}
+
+/// Give `cache` its limit: [`BLOCK_CACHE_ENV`] when it is set, else
 /// [`default_block_cache_limit`]. Returns the limit in bytes.
-pub fn configure_block_cache(cache: &BlockCache) -> usize {
-    let limit = std::env::var(BLOCK_CACHE_ENV)
-        .ok()
-        .and_then(|mib| mib.trim().parse::<usize>().ok())
-        .map_or_else(default_block_cache_limit, |mib| mib.saturating_mul(1 << 20));
+pub fn configure_block_cache(cache: &BlockCache) -> Result<usize, BlockCacheEnvError> {
+    let limit = block_cache_limit_from_env(std::env::var_os(BLOCK_CACHE_ENV))?
+        .unwrap_or_else(default_block_cache_limit);
     cache.set_limit(limit);
-    limit
+    Ok(limit)
 }
 
 /// The machine's physical memory in bytes, where the system says.
@@ -93,6 +113,18 @@ mod tests {
     fn glibc_accepts_the_settings_and_buffers_still_work() {
         assert!(keep_freed_memory(), "glibc refused a threshold");
         assert!(default_block_cache_limit() >= 1 << 20);
+    }
+
+    #[test]
+    fn the_limit_comes_from_the_environment_in_mib() {
+        let parse = |v: &str| block_cache_limit_from_env(Some(v.into()));
+        assert_eq!(parse("0").unwrap(), Some(0));
+        assert_eq!(parse(" 512 ").unwrap(), Some(512 << 20));
+        assert_eq!(block_cache_limit_from_env(None).unwrap(), None);
+        for bad in ["", "-1", "1.5", "lots"] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("got '{bad}'")), "{err}");
+        }
         // A large buffer freed and allocated again still reads back what was written.
         for round in 0..3u8 {
             let buffer = vec![round; 8 << 20];
