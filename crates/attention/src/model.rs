@@ -364,9 +364,7 @@ impl AttentionSeq2Seq {
             top.clone(),
         );
         let combined = Tensor::cat(vec![attended.context, top], 1);
-        let attentional = self
-            .dropout
-            .apply(tanh(self.combine.forward_rows(combined)));
+        let attentional = self.dropout.apply(tanh(self.combine.forward(combined)));
         DecoderStep {
             attentional: attentional.clone(),
             weights: attended.weights,

@@ -104,10 +104,7 @@ impl BlockCache {
     /// Let the cache hold up to `bytes` of freed blocks (0 turns it off and frees what it holds).
     pub fn set_limit(&self, bytes: usize) {
         self.limit.store(bytes, Ordering::Relaxed);
-        let mut cache = self.lock();
-        while cache.bytes > bytes {
-            self.evict_oldest(&mut cache);
-        }
+        self.shrink_to(&mut self.lock(), bytes);
     }
 
     /// What the cache has done so far and holds now.
@@ -169,12 +166,20 @@ impl BlockCache {
         unsafe { System.dealloc(address as *mut u8, Self::block_layout(class)) };
     }
 
+    /// Free the oldest blocks to the system until the cache holds at most `bytes`.
+    fn shrink_to(&self, cache: &mut Cache, bytes: usize) {
+        while cache.bytes > bytes {
+            self.evict_oldest(cache);
+        }
+    }
+
     /// Keep a freed block of `class` bytes, or give it back to the system.
     fn give(&self, address: *mut u8, class: usize) {
         let limit = self.limit.load(Ordering::Relaxed);
         if class <= limit {
             let mut cache = self.lock();
-            while cache.bytes + class > limit || cache.slots.iter().all(|slot| slot.address != 0) {
+            self.shrink_to(&mut cache, limit - class);
+            if cache.slots.iter().all(|slot| slot.address != 0) {
                 self.evict_oldest(&mut cache);
             }
             cache.clock += 1;
@@ -207,11 +212,7 @@ impl BlockCache {
         let allocate = || unsafe { System.alloc(layout) };
         let mut block = allocate();
         if block.is_null() {
-            let mut cache = self.lock();
-            while cache.bytes > 0 {
-                self.evict_oldest(&mut cache);
-            }
-            drop(cache);
+            self.shrink_to(&mut self.lock(), 0);
             block = allocate();
         }
         if zeroed && !block.is_null() {
@@ -237,8 +238,9 @@ impl BlockCache {
     }
 }
 
-// SAFETY: requests under `MIN_BLOCK` (or aligned beyond a page) go to `System` unchanged; the
-// others get a page-aligned block of their size class (never smaller than the request), which
+// SAFETY: requests outside `MIN_BLOCK..=MAX_BLOCK`, or aligned beyond `BLOCK_ALIGN`, go to
+// `System` unchanged; the others get a `BLOCK_ALIGN`-aligned block of their size class (never
+// smaller than the request), which
 // is either fresh from `System` or one that was freed and is no longer used by anyone. Blocks
 // go back to `System` with the layout they were allocated with.
 unsafe impl GlobalAlloc for BlockCache {

@@ -5,15 +5,15 @@
 //! threshold are mapped and unmapped one by one, and a freed heap top is handed back to the
 //! kernel (`brk`), so the next step's buffers fault every page in again: in a profile of
 //! Transformer training on flex, page faults, `brk` and zero-filling took ~15% of the main
-//! thread. Keeping freed memory in the process removes that work; the peak resident memory
-//! stays the same (the same buffers are reused, see docs/BENCHMARKS.md).
+//! thread. Keeping freed memory in the process removes that work (docs/BENCHMARKS.md, change 7).
 //!
 //! glibc's settings reach only its main arena and buffers up to 32 MiB; [`BlockCache`] keeps the
-//! larger ones, and those freed by the worker threads of `--cpu-shards`, for reuse too.
+//! larger ones, and those freed by the worker threads of `--cpu-shards`, for reuse too. It
+//! raises the peak resident memory by what it holds, up to its limit (change 9).
 
 mod block_cache;
 
-pub use block_cache::{BlockCache, BlockStats, MIN_BLOCK};
+pub use block_cache::{BlockCache, BlockStats};
 
 /// The process's allocator: the system's, with a cache of large freed blocks. It keeps nothing
 /// until [`configure_block_cache`] gives it a limit (the `honyaku` binary does at start-up).
