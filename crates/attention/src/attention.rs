@@ -9,6 +9,7 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
+use honyaku_core::additive_score;
 use honyaku_core::linear::LinearRows;
 use serde::{Deserialize, Serialize};
 
@@ -162,13 +163,19 @@ impl Attention {
     }
 
     /// Unnormalised scores `[batch, src_len]` of `query: [batch, d_query]` against `keys`.
+    /// Additive scoring runs as one fused operation on flex ([`additive_score`]).
     pub fn scores(&self, keys: Tensor<3>, query: Tensor<2>) -> Tensor<2> {
         let [batch, src_len, _] = keys.dims();
         match (&self.query, &self.score) {
             (Some(project), Some(score)) => {
-                let query = project.forward(query).unsqueeze_dim::<3>(1);
+                let query = project.forward(query);
+                if additive_score::supported(&keys.device()) {
+                    let [d_attention, _] = score.weight.dims();
+                    let v = score.weight.val().reshape([d_attention]);
+                    return additive_score::additive_scores(keys, query, v);
+                }
                 score
-                    .forward_rows(tanh(keys + query))
+                    .forward_rows(tanh(keys + query.unsqueeze_dim::<3>(1)))
                     .reshape([batch, src_len])
             }
             _ => keys

@@ -5,10 +5,12 @@
 //! which architecture it drives.
 
 pub mod activation;
+pub mod additive_score;
 pub mod batch;
 pub mod beam;
 pub mod clip;
 pub mod dropout;
+pub mod fused_adam;
 pub mod fused_lstm;
 pub mod gru;
 pub mod linear;
@@ -19,6 +21,8 @@ pub mod model;
 pub mod search;
 pub mod shards;
 pub mod special;
+pub mod token_loss;
+pub mod vmath;
 
 pub use batch::{SourceBatch, TranslationBatch};
 pub use beam::{BeamConfig, beam_search};

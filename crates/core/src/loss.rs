@@ -3,6 +3,8 @@
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
+use crate::token_loss;
+
 /// The loss of one batch.
 #[derive(Debug, Clone)]
 pub struct LossOutput {
@@ -27,24 +29,21 @@ pub fn sequence_loss(
 ) -> LossOutput {
     let [batch, tgt_len, vocab] = logits.dims();
     let rows = batch * tgt_len;
-    let log_probs = log_softmax(logits.reshape([rows, vocab]), 1);
+    let (nll, uniform) = row_losses(
+        logits.reshape([rows, vocab]),
+        targets.reshape([rows]),
+        smoothing > 0.0,
+    );
     let keep = pad.bool_not().float().reshape([rows]);
     let tokens = keep.clone().sum().into_scalar::<f32>().round() as usize;
-    let nll = log_probs
-        .clone()
-        .gather(1, targets.reshape([rows, 1]))
-        .reshape([rows])
-        .neg()
-        * keep.clone();
+    let nll = nll * keep.clone();
     let nll_sum = nll.clone().sum();
     let denom = tokens.max(1) as f64;
-    let loss = if smoothing > 0.0 {
-        let uniform = log_probs.mean_dim(1).reshape([rows]).neg() * keep;
-        (nll.mul_scalar(1.0 - smoothing) + uniform.mul_scalar(smoothing))
+    let loss = match uniform {
+        Some(uniform) => (nll.mul_scalar(1.0 - smoothing) + (uniform * keep).mul_scalar(smoothing))
             .sum()
-            .div_scalar(denom)
-    } else {
-        nll_sum.clone().div_scalar(denom)
+            .div_scalar(denom),
+        None => nll_sum.clone().div_scalar(denom),
     };
     LossOutput {
         loss,
@@ -53,9 +52,32 @@ pub fn sequence_loss(
     }
 }
 
+/// Each row's `−log p(target)` `[rows]`, and its `−mean_v log p_v` when `smoothing`, from
+/// `logits: [rows, vocab]` and `targets: [rows]`: one fused operation on flex
+/// ([`token_loss`]), `log_softmax` elsewhere.
+fn row_losses(
+    logits: Tensor<2>,
+    targets: Tensor<1, Int>,
+    smoothing: bool,
+) -> (Tensor<1>, Option<Tensor<1>>) {
+    if token_loss::supported(&logits.device()) {
+        let losses = token_loss::token_losses(logits, targets);
+        return (losses.nll, smoothing.then_some(losses.smoothing));
+    }
+    let [rows, _] = logits.dims();
+    let log_probs = log_softmax(logits, 1);
+    let uniform = smoothing.then(|| log_probs.clone().mean_dim(1).reshape([rows]).neg());
+    let nll = log_probs
+        .gather(1, targets.reshape([rows, 1]))
+        .reshape([rows])
+        .neg();
+    (nll, uniform)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::to_host_floats;
 
     fn device() -> Device {
         Device::flex()
@@ -108,5 +130,46 @@ mod tests {
             smooth.nll_sum.into_scalar::<f32>(),
         );
         assert!((p - s).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_fused_losses_equal_log_softmax_with_gradients() {
+        let _rng = crate::rng_lock();
+        let device = Device::flex().autodiff();
+        let logits = Tensor::<2>::random(
+            [6, 11],
+            burn::tensor::Distribution::Normal(0.0, 3.0),
+            &device,
+        )
+        .require_grad();
+        let targets = Tensor::<1, Int>::from_data([0, 10, 3, 3, 7, 1], &device);
+        let weights = Tensor::<1>::from_data([0.5, -1.0, 2.0, 0.0, 1.5, 0.25], &device);
+        let fused = token_loss::token_losses(logits.clone(), targets.clone());
+        // The tensor path, as other backends run it.
+        let log_probs = log_softmax(logits.clone(), 1);
+        let nll = log_probs
+            .clone()
+            .gather(1, targets.reshape([6, 1]))
+            .reshape([6])
+            .neg();
+        let uniform = log_probs.mean_dim(1).reshape([6]).neg();
+        let total = |nll: Tensor<1>, uniform: Tensor<1>| {
+            (nll * weights.clone()).sum() + (uniform * weights.clone().flip([0])).sum()
+        };
+        let close = |a: Tensor<1>, b: Tensor<1>| {
+            let (a, b) = (to_host_floats(a), to_host_floats(b));
+            a.iter()
+                .zip(&b)
+                .all(|(x, y)| (x - y).abs() < 1e-5 + 1e-5 * y.abs())
+        };
+        assert!(close(fused.nll.clone(), nll.clone()));
+        assert!(close(fused.smoothing.clone(), uniform.clone()));
+        let g_fused = total(fused.nll, fused.smoothing).backward();
+        let g_tensor = total(nll, uniform).backward();
+        let (a, b) = (
+            logits.grad(&g_fused).unwrap().reshape([66]),
+            logits.grad(&g_tensor).unwrap().reshape([66]),
+        );
+        assert!(close(a, b));
     }
 }

@@ -62,8 +62,13 @@ impl LstmLayerConfig {
 }
 
 impl LstmLayer {
-    /// One step from an already projected input `xw: [batch, 4 * d_hidden]`.
+    /// One step from an already projected input `xw: [batch, 4 * d_hidden]`: on flex the
+    /// fused operation of [`crate::fused_lstm`] over a sequence of one position.
     pub fn step_projected(&self, xw: Tensor<2>, state: LstmState) -> LstmState {
+        if fused_lstm::supported(&xw.device()) {
+            let xw = xw.unsqueeze_dim::<3>(1);
+            return fused_lstm::lstm_sequence(xw, self.hidden.weight.val(), state, None, false).1;
+        }
         let scale = self.gate_scale(&xw.device());
         self.step_scaled(xw, state, &scale)
     }

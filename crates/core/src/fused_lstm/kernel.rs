@@ -17,6 +17,8 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::vmath;
+
 /// Tape floats per position and row, in units of `h`.
 const TAPE_WIDTH: usize = 7;
 /// Rows are handed to the thread pool in chunks of at least this many cells (`rows · h`):
@@ -78,23 +80,6 @@ pub struct Inputs<'a> {
     pub keep: Option<&'a [f32]>,
     /// From the last position to the first.
     pub reverse: bool,
-}
-
-/// `1 / (1 + e^-x)` as burn-flex computes it.
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// `tanh(x) = 2σ(2x) − 1`, as `crate::activation::tanh` computes it.
-#[inline]
-fn tanh(x: f32) -> f32 {
-    sigmoid(x * 2.0) * 2.0 - 1.0
 }
 
 /// A strided matrix operand of [`gemm_f32`]: base pointer, row stride, column stride.
@@ -192,11 +177,11 @@ pub fn forward(dims: Dims, inputs: Inputs<'_>, mut tape: Option<&mut [f32]>) -> 
                 let rows = tape
                     .par_chunks_mut(len * w)
                     .map(|t| Some(&mut t[p * w..][..w]));
-                step.run(&gates, &mut state, &mut out, rows);
+                step.run(&mut gates, &mut state, &mut out, rows);
             }
             None => {
                 let rows = (0..batch).into_par_iter().map(|_| None);
-                step.run(&gates, &mut state, &mut out, rows);
+                step.run(&mut gates, &mut state, &mut out, rows);
             }
         }
     }
@@ -225,8 +210,9 @@ struct Step<'a> {
 
 impl Step<'_> {
     /// Runs [`cell_forward`] on every row, on the thread pool when the rows are large enough;
-    /// `tapes` yields each row's tape slot of this position (or `None`).
-    fn run<'t, I>(&self, gates: &[f32], state: &mut State, out: &mut [f32], tapes: I)
+    /// `tapes` yields each row's tape slot of this position (or `None`). `gates` holds the
+    /// step's pre-activations and is overwritten with the activated gates.
+    fn run<'t, I>(&self, gates: &mut [f32], state: &mut State, out: &mut [f32], tapes: I)
     where
         I: IndexedParallelIterator<Item = Option<&'t mut [f32]>>,
     {
@@ -235,13 +221,18 @@ impl Step<'_> {
         let outs = out.par_chunks_mut((len + 1) * hidden);
         let hs = state.h.par_chunks_mut(hidden);
         let cs = state.c.par_chunks_mut(hidden);
-        (gates.par_chunks(4 * hidden), outs, hs, cs, tapes)
+        (gates.par_chunks_mut(4 * hidden), outs, hs, cs, tapes)
             .into_par_iter()
             .with_min_len(self.dims.rows_per_task())
             .enumerate()
-            .for_each(|(b, (g, o, h, c, tape))| {
+            .for_each_init(Vec::new, |scratch, (b, (g, o, h, c, tape))| {
                 let k = keep.map(|keep| keep[b * len + p]);
-                cell_forward(g, Cell { h, c }, &mut o[p * hidden..][..hidden], k, tape);
+                let row = Row {
+                    cell: Cell { h, c },
+                    out: &mut o[p * hidden..][..hidden],
+                    tape,
+                };
+                cell_forward(g, row, k, scratch);
             });
     }
 }
@@ -252,39 +243,56 @@ struct Cell<'a> {
     c: &'a mut [f32],
 }
 
-/// One row of a step: pre-activation `gates` → the new state, blended with the old one by
-/// `keep`, written to `cell` and `out`; the tape slot filled when given.
-fn cell_forward(
-    gates: &[f32],
-    cell: Cell<'_>,
-    out: &mut [f32],
-    keep: Option<f32>,
-    mut tape: Option<&mut [f32]>,
-) {
+/// What one row of a step writes: its state, its output slot and its tape slot (when kept).
+struct Row<'a> {
+    cell: Cell<'a>,
+    out: &'a mut [f32],
+    tape: Option<&'a mut [f32]>,
+}
+
+/// One row of a step: pre-activation `gates` (activated in place) → the new state, blended
+/// with the old one by `keep`, written to the row's cell and output; the tape slot filled when
+/// given. `scratch` is reused between rows. The transcendental functions run over whole gate
+/// slices in [`vmath`] (vectorised).
+fn cell_forward(gates: &mut [f32], row: Row<'_>, keep: Option<f32>, scratch: &mut Vec<f32>) {
+    let Row { cell, out, tape } = row;
     let hidden = cell.h.len();
+    vmath::sigmoid_in_place(&mut gates[..2 * hidden]);
+    vmath::tanh_in_place(&mut gates[2 * hidden..3 * hidden]);
+    vmath::sigmoid_in_place(&mut gates[3 * hidden..]);
+    let (i, rest) = gates.split_at(hidden);
+    let (f, rest) = rest.split_at(hidden);
+    let (g, o) = rest.split_at(hidden);
+    scratch.resize(2 * hidden, 0.0);
+    let (c_new, tanh_c) = scratch.split_at_mut(hidden);
     for j in 0..hidden {
-        let i = sigmoid(gates[j]);
-        let f = sigmoid(gates[hidden + j]);
-        let g = sigmoid(gates[2 * hidden + j] * 2.0) * 2.0 - 1.0;
-        let o = sigmoid(gates[3 * hidden + j]);
-        let (h_old, c_old) = (cell.h[j], cell.c[j]);
-        let c_new = f * c_old + i * g;
-        let tanh_c = tanh(c_new);
-        let h_new = o * tanh_c;
-        if let Some(t) = tape.as_deref_mut() {
-            for (gate, value) in [i, f, g, o, tanh_c, c_old, h_old].into_iter().enumerate() {
-                t[gate * hidden + j] = value;
+        c_new[j] = f[j] * cell.c[j] + i[j] * g[j];
+    }
+    tanh_c.copy_from_slice(c_new);
+    vmath::tanh_in_place(tanh_c);
+    if let Some(t) = tape {
+        t[..4 * hidden].copy_from_slice(gates);
+        t[4 * hidden..5 * hidden].copy_from_slice(tanh_c);
+        t[5 * hidden..6 * hidden].copy_from_slice(cell.c);
+        t[6 * hidden..].copy_from_slice(cell.h);
+    }
+    match keep {
+        Some(k) => {
+            let drop = -k + 1.0;
+            for j in 0..hidden {
+                let h_new = o[j] * tanh_c[j];
+                cell.h[j] = h_new * k + cell.h[j] * drop;
+                cell.c[j] = c_new[j] * k + cell.c[j] * drop;
             }
         }
-        (cell.h[j], cell.c[j]) = match keep {
-            Some(k) => {
-                let drop = -k + 1.0;
-                (h_new * k + h_old * drop, c_new * k + c_old * drop)
+        None => {
+            for j in 0..hidden {
+                cell.h[j] = o[j] * tanh_c[j];
             }
-            None => (h_new, c_new),
-        };
-        out[j] = cell.h[j];
+            cell.c.copy_from_slice(c_new);
+        }
     }
+    out.copy_from_slice(cell.h);
 }
 
 /// The gradients of one fused LSTM call.
@@ -328,13 +336,26 @@ pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
         .chunks((len + 1) * hidden)
         .flat_map(|row| row[len * hidden..].iter().copied())
         .collect();
-    // `whhᵀ` `[4h, h]`, copied once: gemm reads a strided (transposed) weight by packing it on
-    // the calling thread at every step, 4 MiB at the benchmark shapes.
-    let whh_t_values = transpose(saved.whh, hidden, h4);
-    let whh_t = Mat {
-        ptr: whh_t_values.as_ptr(),
-        row: hidden as isize,
-        col: 1,
+    // `whhᵀ` `[4h, h]`, copied once when there are several steps: gemm reads a strided
+    // (transposed) weight by packing it on the calling thread at every step, 4 MiB at the
+    // benchmark shapes. A single step (a decoder step) reads the strided view once.
+    let whh_t_values = if len > 1 {
+        transpose(saved.whh, hidden, h4)
+    } else {
+        Vec::new()
+    };
+    let whh_t = if len > 1 {
+        Mat {
+            ptr: whh_t_values.as_ptr(),
+            row: hidden as isize,
+            col: 1,
+        }
+    } else {
+        Mat {
+            ptr: saved.whh.as_ptr(),
+            row: 1,
+            col: h4 as isize,
+        }
     };
     for p in dims.order(saved.reverse).into_iter().rev() {
         let keep = saved.keep;
@@ -415,27 +436,27 @@ struct RowGrads<'a> {
 }
 
 /// The backward pass of [`cell_forward`] for one row, from its tape slot and the gradient of
-/// its output `dy`.
+/// its output `dy`. Without padding `keep` is 1 (the new state is all of the output).
 fn cell_backward(tape: &[f32], dy: &[f32], grads: RowGrads<'_>, keep: Option<f32>) {
     let hidden = dy.len();
     let RowGrads { dgates, dh, dc } = grads;
+    let at = |gate: usize| &tape[gate * hidden..][..hidden];
+    let (i, f, g, o, tanh_c, c_old) = (at(0), at(1), at(2), at(3), at(4), at(5));
+    let (di, rest) = dgates.split_at_mut(hidden);
+    let (df, rest) = rest.split_at_mut(hidden);
+    let (dg, do_) = rest.split_at_mut(hidden);
+    let (dh, dc, do_) = (&mut dh[..hidden], &mut dc[..hidden], &mut do_[..hidden]);
+    let k = keep.unwrap_or(1.0);
+    let drop = -k + 1.0;
     for j in 0..hidden {
-        let at = |gate: usize| tape[gate * hidden + j];
-        let (i, f, g, o, tanh_c, c_old) = (at(0), at(1), at(2), at(3), at(4), at(5));
         let (dh_out, dc_out) = (dh[j] + dy[j], dc[j]);
-        let (dh_new, dc_new, dh_old, dc_old) = match keep {
-            Some(k) => {
-                let drop = -k + 1.0;
-                (dh_out * k, dc_out * k, dh_out * drop, dc_out * drop)
-            }
-            None => (dh_out, dc_out, 0.0, 0.0),
-        };
-        let dc_cell = dc_new + dh_new * o * (1.0 - tanh_c * tanh_c);
-        dgates[j] = dc_cell * g * i * (1.0 - i);
-        dgates[hidden + j] = dc_cell * c_old * f * (1.0 - f);
-        dgates[2 * hidden + j] = dc_cell * i * (1.0 - g * g);
-        dgates[3 * hidden + j] = dh_new * tanh_c * o * (1.0 - o);
-        dc[j] = dc_cell * f + dc_old;
-        dh[j] = dh_old;
+        let (dh_new, dc_new) = (dh_out * k, dc_out * k);
+        let dc_cell = dc_new + dh_new * o[j] * (1.0 - tanh_c[j] * tanh_c[j]);
+        di[j] = dc_cell * g[j] * i[j] * (1.0 - i[j]);
+        df[j] = dc_cell * c_old[j] * f[j] * (1.0 - f[j]);
+        dg[j] = dc_cell * i[j] * (1.0 - g[j] * g[j]);
+        do_[j] = dh_new * tanh_c[j] * o[j] * (1.0 - o[j]);
+        dc[j] = dc_cell * f[j] + dc_out * drop;
+        dh[j] = dh_out * drop;
     }
 }

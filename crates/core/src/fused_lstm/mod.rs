@@ -12,8 +12,8 @@
 //!
 //! It is a Burn backend extension ([`backend::FusedLstmBackend`]) implemented for `Flex` and
 //! `Autodiff<Flex>`: [`lstm_sequence`] runs on flex devices only. [`supported`] says where
-//! [`crate::rnn::LstmLayer`] uses it (training on flex); other backends, and inference, keep
-//! the layer's tensor-operation path.
+//! [`crate::rnn::LstmLayer`] uses it (flex); other backends keep the layer's tensor-operation
+//! path.
 
 mod backend;
 pub mod kernel;
@@ -25,12 +25,11 @@ use crate::lstm_state::LstmState;
 use backend::{FusedLstmBackend, Keep, LstmSequence};
 
 /// Whether [`crate::rnn::LstmLayer`] runs its sequences through [`lstm_sequence`] on
-/// `device`: burn-flex with autodiff (training). Without autodiff the step-by-step path has no
-/// graph to build, and the fused forward alone measured up to 10% slower on the loaded
-/// benchmark machine (docs/BENCHMARKS.md), so inference keeps it. [`lstm_sequence`] itself
-/// runs on flex with or without autodiff.
+/// `device`: burn-flex, with autodiff (training) and without (translation). Since the cell's
+/// activations are vectorised ([`crate::vmath`]) the fused forward beats the step-by-step
+/// tensor operations in inference as well (docs/BENCHMARKS.md, change 11).
 pub fn supported(device: &Device) -> bool {
-    *device == Device::flex() && device.is_autodiff()
+    *device == Device::flex()
 }
 
 /// The LSTM recurrence over a whole sequence: `xw: [batch, len, 4h]` the projected inputs

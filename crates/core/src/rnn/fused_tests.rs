@@ -21,6 +21,8 @@ struct Case {
 struct Draws {
     x: Tensor<3>,
     r: Tensor<3>,
+    r_h: Tensor<2>,
+    r_c: Tensor<2>,
     h0: Tensor<2>,
     c0: Tensor<2>,
 }
@@ -64,14 +66,7 @@ fn run(layer: &LstmLayer, case: &Case, inputs: &Draws, fused: bool) -> Run {
     } else {
         layer.run_steps(xw, state.clone(), keep, case.reverse)
     };
-    let r_h = r_out
-        .clone()
-        .slice(s![.., 0, 0..case.hidden])
-        .reshape([case.batch, case.hidden]);
-    let r_c = r_out
-        .clone()
-        .slice(s![.., 1, 0..case.hidden])
-        .reshape([case.batch, case.hidden]);
+    let (r_h, r_c) = (inputs.r_h.clone(), inputs.r_c.clone());
     let loss =
         (out.clone() * r_out).sum() + (fin.h.clone() * r_h).sum() + (fin.c.clone() * r_c).sum();
     let grads = loss.backward();
@@ -114,10 +109,11 @@ fn check(case: Case) {
     let _rng = crate::rng_lock();
     let device = Device::flex().autodiff();
     let layer = LstmLayerConfig::new(case.d_input, case.hidden).init(&device);
-    assert!(case.len >= 2, "the loss reads two rows of r");
     let inputs = Draws {
         x: normal([case.batch, case.len, case.d_input], &device),
         r: normal([case.batch, case.len, case.hidden], &device),
+        r_h: normal([case.batch, case.hidden], &device),
+        r_c: normal([case.batch, case.hidden], &device),
         h0: normal([case.batch, case.hidden], &device).mul_scalar(0.5),
         c0: normal([case.batch, case.hidden], &device).mul_scalar(0.5),
     };
@@ -192,6 +188,22 @@ fn threaded_rows_match() {
         lengths: Some((0..40).map(|b| 1 + b % 3).collect()),
         reverse: false,
     });
+}
+
+/// A single position (a decoder step), small and threaded: the backward pass reads the
+/// weight through a strided view instead of transposing it.
+#[test]
+fn single_steps_match() {
+    for (batch, hidden) in [(3, 4), (40, 256)] {
+        check(Case {
+            batch,
+            len: 1,
+            d_input: 5,
+            hidden,
+            lengths: None,
+            reverse: false,
+        });
+    }
 }
 
 /// Without autodiff (inference), the same values as the tracked run.

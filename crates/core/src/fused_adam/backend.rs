@@ -1,0 +1,75 @@
+//! The operations of [`super::FusedAdam`] as a Burn backend extension on burn-flex: each
+//! updates its first tensor in place (copied first when its storage is shared) and returns it.
+
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use burn::tensor::DType;
+
+use super::kernel::{self, Step};
+
+/// Adam's element-wise passes.
+#[backend_extension(Flex)]
+pub trait FusedAdamBackend: Backend {
+    /// `x·β + g·(1−β)`, with `g²` when `square`.
+    fn adam_ema(
+        x: FloatTensor<Self>,
+        g: FloatTensor<Self>,
+        beta: f32,
+        square: bool,
+    ) -> FloatTensor<Self>;
+
+    /// `p − (m·combined / (√v + ε))·lr`.
+    fn adam_apply(
+        p: FloatTensor<Self>,
+        m: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        lr: f32,
+        combined: f32,
+        epsilon: f32,
+    ) -> FloatTensor<Self>;
+}
+
+/// A contiguous `f32` tensor (copied only when strided).
+fn contiguous(tensor: FlexTensor) -> FlexTensor {
+    assert_eq!(
+        tensor.dtype(),
+        DType::F32,
+        "Adam on the host updates f32 values"
+    );
+    if tensor.as_slice::<f32>().is_some() {
+        tensor
+    } else {
+        tensor.to_contiguous()
+    }
+}
+
+fn floats(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
+
+impl FusedAdamBackend for Flex {
+    fn adam_ema(x: FlexTensor, g: FlexTensor, beta: f32, square: bool) -> FlexTensor {
+        let (mut x, g) = (contiguous(x), contiguous(g));
+        kernel::ema(x.storage_mut::<f32>(), floats(&g), beta, square);
+        x
+    }
+
+    fn adam_apply(
+        p: FlexTensor,
+        m: FlexTensor,
+        v: FlexTensor,
+        lr: f32,
+        combined: f32,
+        epsilon: f32,
+    ) -> FlexTensor {
+        let (mut p, m, v) = (contiguous(p), contiguous(m), contiguous(v));
+        let step = Step {
+            lr,
+            combined,
+            epsilon,
+        };
+        kernel::apply(p.storage_mut::<f32>(), floats(&m), floats(&v), step);
+        p
+    }
+}
