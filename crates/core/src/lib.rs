@@ -10,6 +10,7 @@ pub mod batch;
 pub mod beam;
 pub mod clip;
 pub mod dropout;
+mod flex_host;
 pub mod fused_adam;
 pub mod fused_lstm;
 pub mod gru;

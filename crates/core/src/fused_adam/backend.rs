@@ -4,9 +4,9 @@
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
-use burn::tensor::DType;
 
 use super::kernel::{self, Step};
+use crate::flex_host::{contiguous, floats};
 
 /// Adam's element-wise passes.
 #[backend_extension(Flex)]
@@ -28,24 +28,6 @@ pub trait FusedAdamBackend: Backend {
         combined: f32,
         epsilon: f32,
     ) -> FloatTensor<Self>;
-}
-
-/// A contiguous `f32` tensor (copied only when strided).
-fn contiguous(tensor: FlexTensor) -> FlexTensor {
-    assert_eq!(
-        tensor.dtype(),
-        DType::F32,
-        "Adam on the host updates f32 values"
-    );
-    if tensor.as_slice::<f32>().is_some() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-fn floats(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
 impl FusedAdamBackend for Flex {

@@ -8,9 +8,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
-use burn::tensor::{DType, Shape};
+use burn::tensor::DType;
 
 use super::kernel::{self, Dims, Inputs, Saved};
+use crate::flex_host::{contiguous, flex_tensor, floats};
 
 /// The tensors of one fused LSTM call.
 #[derive(ExtensionType)]
@@ -56,23 +57,6 @@ impl FusedLstmBackend for Flex {
 struct Forward {
     output: FlexTensor,
     tape: Option<FlexTensor>,
-}
-
-/// The tensor's values as a contiguous `f32` slice (copied only when strided).
-fn contiguous(tensor: FlexTensor) -> FlexTensor {
-    if tensor.as_slice::<f32>().is_some() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-fn floats(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
-}
-
-fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(burn::tensor::TensorData::new(values, Shape::from(shape)))
 }
 
 fn dims_of(xw: &FlexTensor) -> Dims {

@@ -8,9 +8,9 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
-use burn::tensor::{DType, Shape};
 
 use super::kernel;
+use crate::flex_host::{contiguous, flex_tensor, floats};
 
 /// The per-token loss operation.
 #[backend_extension(Flex, Autodiff)]
@@ -24,28 +24,6 @@ impl TokenLossBackend for Flex {
     fn token_losses(logits: FloatTensor<Self>, targets: FloatTensor<Self>) -> FloatTensor<Self> {
         forward_host(&HostInputs::new(logits, targets)).losses
     }
-}
-
-/// The tensor's values as a contiguous `f32` tensor (copied only when strided).
-fn contiguous(tensor: FlexTensor) -> FlexTensor {
-    assert_eq!(
-        tensor.dtype(),
-        DType::F32,
-        "the token losses compute in f32"
-    );
-    if tensor.as_slice::<f32>().is_some() {
-        tensor
-    } else {
-        tensor.to_contiguous()
-    }
-}
-
-fn floats(tensor: &FlexTensor) -> &[f32] {
-    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
-}
-
-fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(burn::tensor::TensorData::new(values, Shape::from(shape)))
 }
 
 /// The inputs of a call, contiguous.
