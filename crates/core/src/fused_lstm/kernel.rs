@@ -339,23 +339,18 @@ pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
     // `whhᵀ` `[4h, h]`, copied once when there are several steps: gemm reads a strided
     // (transposed) weight by packing it on the calling thread at every step, 4 MiB at the
     // benchmark shapes. A single step (a decoder step) reads the strided view once.
-    let whh_t_values = if len > 1 {
-        transpose(saved.whh, hidden, h4)
-    } else {
-        Vec::new()
-    };
-    let whh_t = if len > 1 {
-        Mat {
-            ptr: whh_t_values.as_ptr(),
+    let whh_t_values = (len > 1).then(|| transpose(saved.whh, hidden, h4));
+    let whh_t = match &whh_t_values {
+        Some(t) => Mat {
+            ptr: t.as_ptr(),
             row: hidden as isize,
             col: 1,
-        }
-    } else {
-        Mat {
+        },
+        None => Mat {
             ptr: saved.whh.as_ptr(),
             row: 1,
             col: h4 as isize,
-        }
+        },
     };
     for p in dims.order(saved.reverse).into_iter().rev() {
         let keep = saved.keep;
