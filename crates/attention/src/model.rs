@@ -11,9 +11,13 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, Linea
 use burn::prelude::*;
 use burn::tensor::module::linear;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::fused_decoder::{self, DecoderSource, DecoderWeights};
 use honyaku_core::linear::{LinearRows, linear_rows};
+use honyaku_core::lstm_state::LstmState;
 use honyaku_core::mask::keep_weights;
-use honyaku_core::recurrent::{Cell, RecurrentStack, RecurrentStackConfig, RecurrentState};
+use honyaku_core::recurrent::{
+    Cell, RecurrentLayer, RecurrentStack, RecurrentStackConfig, RecurrentState,
+};
 use honyaku_core::rnn::time_steps;
 use honyaku_core::{Preset, Seq2Seq, SourceBatch, Step, TranslationBatch};
 
@@ -376,6 +380,65 @@ impl AttentionSeq2Seq {
     }
 }
 
+/// The decoder as one fused operation ([`fused_decoder`]): on flex, for one LSTM layer with
+/// additive scoring (the presets up to `small`).
+impl AttentionSeq2Seq {
+    /// The decoder's weights for [`fused_decoder::attentional_sequence`], or `None` where it
+    /// does not apply (`feed_weight`: the input feed's part of the first layer's input
+    /// projection).
+    fn fused_weights(&self, device: &Device, feed_weight: Tensor<2>) -> Option<DecoderWeights> {
+        let ([RecurrentLayer::Lstm(layer)], Some(query), Some(score)) = (
+            self.decoder.layers.as_slice(),
+            &self.attention.query,
+            &self.attention.score,
+        ) else {
+            return None;
+        };
+        if !fused_decoder::supported(device) {
+            return None;
+        }
+        let [_, d_attention] = query.weight.dims();
+        Some(DecoderWeights {
+            w_feed: feed_weight,
+            whh: layer.hidden.weight.val(),
+            w_query: query.weight.val(),
+            b_query: match &query.bias {
+                Some(bias) => bias.val(),
+                None => Tensor::zeros([d_attention], device),
+            },
+            score: score.weight.val().reshape([d_attention]),
+            w_combine: self.combine.weight.val(),
+        })
+    }
+
+    /// The attentional vectors `[batch, len, d_decoder]` of the whole teacher-forced target
+    /// sequence from `xw: [batch, len, 4 · d_decoder]`, the embedding part of the gates.
+    fn fused_decoder(
+        &self,
+        xw: Tensor<3>,
+        memory: AttentionMemory,
+        weights: DecoderWeights,
+    ) -> Tensor<3> {
+        let [batch, len, _] = xw.dims();
+        let [_, d_decoder] = weights.w_combine.dims();
+        let init = memory.init.into_iter().next().expect("one decoder layer");
+        let init = LstmState {
+            h: init.h,
+            c: init.c.expect("an LSTM state"),
+        };
+        let dropout = (self.dropout.prob > 0.0).then(|| {
+            self.dropout
+                .apply(Tensor::ones([batch, len, d_decoder], &xw.device()))
+        });
+        let source = DecoderSource {
+            keys: memory.keys,
+            values: memory.values,
+            src_pad: memory.src_pad,
+        };
+        fused_decoder::attentional_sequence(xw, init, source, weights, dropout)
+    }
+}
+
 impl Seq2Seq for AttentionSeq2Seq {
     type Memory = AttentionMemory;
     type State = AttentionState;
@@ -443,6 +506,11 @@ impl Seq2Seq for AttentionSeq2Seq {
             .apply(self.tgt_embed.forward(batch.tgt_in.clone()));
         // The embedding part of the first layer's input, for every step in one matmul.
         let xw = linear_rows(y, first.embed, first.bias);
+        if let Some(weights) = self.fused_weights(&xw.device(), first.feed.clone()) {
+            return self
+                .output
+                .forward_rows(self.fused_decoder(xw, memory, weights));
+        }
         let mut outputs = Vec::with_capacity(len);
         for xw_t in time_steps(xw) {
             let step = self.step(&memory, state, xw_t, first.feed.clone());

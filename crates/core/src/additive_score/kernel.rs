@@ -86,7 +86,7 @@ pub fn forward(dims: Dims, inputs: Inputs<'_>, tape: Option<&mut [f32]>) -> Vec<
 }
 
 /// One sentence: `t = tanh(keys + q)` (`[src_len, d]`), `e[s] = t[s] · v`.
-fn row_forward(keys: &[f32], q: &[f32], v: &[f32], t: &mut [f32], e: &mut [f32]) {
+pub(crate) fn row_forward(keys: &[f32], q: &[f32], v: &[f32], t: &mut [f32], e: &mut [f32]) {
     let d = q.len();
     for (t_s, k_s) in t.chunks_exact_mut(d).zip(keys.chunks_exact(d)) {
         for ((t, k), q) in t_s.iter_mut().zip(k_s).zip(q) {
@@ -100,7 +100,7 @@ fn row_forward(keys: &[f32], q: &[f32], v: &[f32], t: &mut [f32], e: &mut [f32])
 }
 
 /// `a · b`, summed in eight lanes (so that it vectorises) and then across them.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     const LANES: usize = 8;
     let mut acc = [0.0f32; LANES];
     let (a8, b8) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -162,23 +162,23 @@ pub fn backward(dims: Dims, v: &[f32], tape: &[f32], de: &[f32]) -> Grads {
     Grads { dkeys, dquery, dv }
 }
 
-/// One sentence's gradients, written (all zero on entry).
-struct RowGrads<'a> {
+/// One sentence's gradients, added to.
+pub(crate) struct RowGrads<'a> {
     /// `[src_len, d]`.
-    dk: &'a mut [f32],
+    pub dk: &'a mut [f32],
     /// `[d]`.
-    dq: &'a mut [f32],
+    pub dq: &'a mut [f32],
     /// `[d]`: this sentence's share of `dv`.
-    dv: &'a mut [f32],
+    pub dv: &'a mut [f32],
 }
 
-fn row_backward(v: &[f32], t: &[f32], de: &[f32], grads: RowGrads<'_>) {
+pub(crate) fn row_backward(v: &[f32], t: &[f32], de: &[f32], grads: RowGrads<'_>) {
     let d = v.len();
     let RowGrads { dk, dq, dv } = grads;
     for ((dk_s, t_s), g) in dk.chunks_exact_mut(d).zip(t.chunks_exact(d)).zip(de) {
         for j in 0..d {
             let u = g * v[j] * (1.0 - t_s[j] * t_s[j]);
-            dk_s[j] = u;
+            dk_s[j] += u;
             dq[j] += u;
             dv[j] += g * t_s[j];
         }

@@ -14,18 +14,16 @@
 //! (`dh = dgates · whhᵀ`) and computes the weight gradient as ONE gemm over all steps
 //! (`dwhh = Hprevᵀ · dgates`, `k = batch · len`).
 
-use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::host_gemm::{Mat, gemm_f32, transpose};
 use crate::vmath;
 
 /// Tape floats per position and row, in units of `h`.
-const TAPE_WIDTH: usize = 7;
+pub(crate) const TAPE_WIDTH: usize = 7;
 /// Rows are handed to the thread pool in chunks of at least this many cells (`rows · h`):
 /// below it a step's cell arithmetic (a few microseconds) runs on the calling thread.
 const PARALLEL_CELLS: usize = 8 * 1024;
-/// gemm runs threaded from this many multiply-adds (`m · n · k`), burn-flex's own threshold.
-const PARALLEL_GEMM: usize = 192 * 192 * 192;
 
 /// The sizes of one fused LSTM call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,57 +78,6 @@ pub struct Inputs<'a> {
     pub keep: Option<&'a [f32]>,
     /// From the last position to the first.
     pub reverse: bool,
-}
-
-/// A strided matrix operand of [`gemm_f32`]: base pointer, row stride, column stride.
-#[derive(Clone, Copy)]
-struct Mat {
-    ptr: *const f32,
-    row: isize,
-    col: isize,
-}
-
-/// `dst[m × n] (row stride dst_row) = (dst if accumulate) + lhs[m × k] · rhs[k × n]`.
-fn gemm_f32(
-    [m, n, k]: [usize; 3],
-    dst: &mut [f32],
-    dst_row: usize,
-    accumulate: bool,
-    lhs: Mat,
-    rhs: Mat,
-) {
-    assert!(m == 0 || n == 0 || dst.len() >= (m - 1) * dst_row + n);
-    let parallelism = if m * n * k >= PARALLEL_GEMM {
-        Parallelism::Rayon(0)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: `dst` holds the `m × n` output with row stride `dst_row` (asserted above); the
-    // callers pass `lhs` and `rhs` pointers and strides that stay inside slices they hold for
-    // the call (`m × k` and `k × n` elements).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_row as isize,
-            accumulate,
-            lhs.ptr,
-            lhs.col,
-            lhs.row,
-            rhs.ptr,
-            rhs.col,
-            rhs.row,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
 }
 
 /// The forward recurrence. Returns the output `[batch, len + 1, h]`; fills `tape`
@@ -238,23 +185,28 @@ impl Step<'_> {
 }
 
 /// One row's state, updated in place.
-struct Cell<'a> {
-    h: &'a mut [f32],
-    c: &'a mut [f32],
+pub(crate) struct Cell<'a> {
+    pub h: &'a mut [f32],
+    pub c: &'a mut [f32],
 }
 
 /// What one row of a step writes: its state, its output slot and its tape slot (when kept).
-struct Row<'a> {
-    cell: Cell<'a>,
-    out: &'a mut [f32],
-    tape: Option<&'a mut [f32]>,
+pub(crate) struct Row<'a> {
+    pub cell: Cell<'a>,
+    pub out: &'a mut [f32],
+    pub tape: Option<&'a mut [f32]>,
 }
 
 /// One row of a step: pre-activation `gates` (activated in place) → the new state, blended
 /// with the old one by `keep`, written to the row's cell and output; the tape slot filled when
 /// given. `scratch` is reused between rows. The transcendental functions run over whole gate
 /// slices in [`vmath`] (vectorised).
-fn cell_forward(gates: &mut [f32], row: Row<'_>, keep: Option<f32>, scratch: &mut Vec<f32>) {
+pub(crate) fn cell_forward(
+    gates: &mut [f32],
+    row: Row<'_>,
+    keep: Option<f32>,
+    scratch: &mut Vec<f32>,
+) {
     let Row { cell, out, tape } = row;
     let hidden = cell.h.len();
     vmath::sigmoid_in_place(&mut gates[..2 * hidden]);
@@ -410,29 +362,18 @@ pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
     }
 }
 
-/// `[cols, rows]` from the row-major `[rows, cols]` matrix `m`.
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0.0f32; rows * cols];
-    for (r, row) in m.chunks(cols).enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            t[c * rows + r] = *v;
-        }
-    }
-    t
-}
-
 /// One row's gradients at one position: the gate gradients written, the state gradients
 /// (`dh`, `dc`: of the state after the step on entry, of the state before it on return;
 /// `dh` without the recurrent term, which the caller's gemm adds).
-struct RowGrads<'a> {
-    dgates: &'a mut [f32],
-    dh: &'a mut [f32],
-    dc: &'a mut [f32],
+pub(crate) struct RowGrads<'a> {
+    pub dgates: &'a mut [f32],
+    pub dh: &'a mut [f32],
+    pub dc: &'a mut [f32],
 }
 
 /// The backward pass of [`cell_forward`] for one row, from its tape slot and the gradient of
 /// its output `dy`. Without padding `keep` is 1 (the new state is all of the output).
-fn cell_backward(tape: &[f32], dy: &[f32], grads: RowGrads<'_>, keep: Option<f32>) {
+pub(crate) fn cell_backward(tape: &[f32], dy: &[f32], grads: RowGrads<'_>, keep: Option<f32>) {
     let hidden = dy.len();
     let RowGrads { dgates, dh, dc } = grads;
     let at = |gate: usize| &tape[gate * hidden..][..hidden];
