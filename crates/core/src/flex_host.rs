@@ -1,6 +1,7 @@
 //! Host access to burn-flex tensors for the fused operations' kernels
-//! ([`crate::fused_lstm`], [`crate::additive_score`], [`crate::token_loss`],
-//! [`crate::fused_adam`]): `f32` values as contiguous slices, and results back as tensors.
+//! ([`crate::fused_lstm`], [`crate::additive_score`], [`crate::fused_decoder`],
+//! [`crate::token_loss`], [`crate::fused_adam`]): `f32` values as contiguous slices, and results
+//! back as tensors.
 
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Shape, TensorData};
