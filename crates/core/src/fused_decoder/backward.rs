@@ -9,19 +9,30 @@ use crate::additive_score::kernel::{self as score, dot, row_backward, row_forwar
 use crate::fused_lstm::kernel::{RowGrads, TAPE_WIDTH, cell_backward};
 use crate::host_gemm::{Mat, gemm_f32, transpose};
 
-/// The gradients of one call, laid out as the inputs.
+/// The gradients of one call, each laid out as its input in [`Inputs`].
 #[derive(Debug, Clone)]
 pub struct Grads {
+    /// Of `xw`: the gate pre-activations' gradient.
     pub dxw: Vec<f32>,
+    /// Of `w_feed`.
     pub dw_feed: Vec<f32>,
+    /// Of `whh`.
     pub dwhh: Vec<f32>,
+    /// Of `h0`.
     pub dh0: Vec<f32>,
+    /// Of `c0`.
     pub dc0: Vec<f32>,
+    /// Of `keys`.
     pub dkeys: Vec<f32>,
+    /// Of `values`.
     pub dvalues: Vec<f32>,
+    /// Of `w_query`.
     pub dw_query: Vec<f32>,
+    /// Of `b_query`.
     pub db_query: Vec<f32>,
+    /// Of `score`.
     pub dscore: Vec<f32>,
+    /// Of `w_combine`.
     pub dw_combine: Vec<f32>,
 }
 

@@ -67,18 +67,31 @@ impl Dims {
 /// The inputs of the forward pass (layouts in the module documentation).
 #[derive(Debug, Clone, Copy)]
 pub struct Inputs<'a> {
+    /// The embedding part of the gates, bias included, `[batch, len, 4h]`.
     pub xw: &'a [f32],
+    /// The input feed's part of the input projection, `[h, 4h]`.
     pub w_feed: &'a [f32],
+    /// Hidden-to-gates weight `[h, 4h]`.
     pub whh: &'a [f32],
+    /// Initial hidden state `[batch, h]`.
     pub h0: &'a [f32],
+    /// Initial cell state `[batch, h]`.
     pub c0: &'a [f32],
+    /// Projected keys `[batch, src_len, a]`.
     pub keys: &'a [f32],
+    /// Values attended over `[batch, src_len, v]`.
     pub values: &'a [f32],
+    /// `[batch, src_len]`, 1 at padded source positions; `None`: no padding.
     pub pad: Option<&'a [f32]>,
+    /// Query projection `[h, a]`.
     pub w_query: &'a [f32],
+    /// Its bias `[a]`.
     pub b_query: &'a [f32],
+    /// The score vector `[a]`.
     pub score: &'a [f32],
+    /// `W_c`, `[v + h, h]`.
     pub w_combine: &'a [f32],
+    /// The scaled dropout mask of the attentional vectors `[batch, len, h]`; `None`: none.
     pub drop: Option<&'a [f32]>,
 }
 
