@@ -1,8 +1,11 @@
 //! Host access to burn-flex tensors for the fused operations' kernels
 //! ([`crate::fused_lstm`], [`crate::additive_score`], [`crate::fused_decoder`],
-//! [`crate::token_loss`], [`crate::fused_adam`]): `f32` values as contiguous slices, and results
-//! back as tensors.
+//! [`crate::token_loss`], [`crate::fused_adam`]): `f32` values as contiguous slices, results
+//! back as tensors, and gradients registered for the autodiff graph.
 
+use burn::backend::Flex;
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::grads::Gradients;
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Shape, TensorData};
 
@@ -32,4 +35,17 @@ pub(crate) fn floats(tensor: &FlexTensor) -> &[f32] {
 /// A tensor of `shape` holding `values`.
 pub(crate) fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, Shape::from(shape)))
+}
+
+/// Registers each gradient (`values` of `shape`) for its input's node, skipping the inputs
+/// that are not tracked (`None`): the end of every fused operation's backward pass.
+pub(crate) fn register_grads(
+    grads: &mut Gradients,
+    results: impl IntoIterator<Item = (Option<NodeId>, Vec<f32>, Vec<usize>)>,
+) {
+    for (node, values, shape) in results {
+        if let Some(node) = node {
+            grads.register::<Flex>(node, flex_tensor(values, shape));
+        }
+    }
 }

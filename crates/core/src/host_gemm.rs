@@ -10,9 +10,9 @@ const PARALLEL_GEMM: usize = 192 * 192 * 192;
 /// A strided matrix operand of [`gemm_f32`]: base pointer, row stride, column stride.
 #[derive(Clone, Copy)]
 pub(crate) struct Mat {
-    pub ptr: *const f32,
-    pub row: isize,
-    pub col: isize,
+    ptr: *const f32,
+    row: isize,
+    col: isize,
 }
 
 impl Mat {
@@ -52,22 +52,9 @@ pub(crate) fn gemm_f32(
     } else {
         Parallelism::None
     };
-    gemm_call([m, n, k], dst, dst_row, accumulate, lhs, rhs, parallelism);
-}
-
-/// One call of the gemm crate.
-fn gemm_call(
-    [m, n, k]: [usize; 3],
-    dst: &mut [f32],
-    dst_row: usize,
-    accumulate: bool,
-    lhs: Mat,
-    rhs: Mat,
-    parallelism: Parallelism,
-) {
-    // SAFETY: `dst` holds the `m × n` output with row stride `dst_row` (asserted by
-    // `gemm_f32`); the callers pass `lhs` and `rhs` pointers and strides that stay inside
-    // slices they hold for the call (`m × k` and `k × n` elements).
+    // SAFETY: `dst` holds the `m × n` output with row stride `dst_row` (asserted above); the
+    // callers pass `lhs` and `rhs` pointers and strides that stay inside slices they hold for
+    // the call (`m × k` and `k × n` elements).
     unsafe {
         gemm::gemm(
             m,

@@ -10,7 +10,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 
 use super::kernel::{self, Dims, Inputs};
-use crate::flex_host::{contiguous, flex_tensor, floats};
+use crate::flex_host::{contiguous, flex_tensor, floats, register_grads};
 
 /// The additive score operation.
 #[backend_extension(Flex, Autodiff)]
@@ -102,7 +102,7 @@ impl Backward<Flex, 3> for AdditiveScoreBackward {
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [keys, query, v] = ops.parents;
+        let [keys, query, v] = ops.parents.map(|node| node.map(|n| n.id));
         let de = contiguous(grads.consume::<Flex>(&ops.node));
         let state = ops.state;
         let Dims { batch, src_len, d } = state.dims;
@@ -117,11 +117,7 @@ impl Backward<Flex, 3> for AdditiveScoreBackward {
             (query, g.dquery, vec![batch, d]),
             (v, g.dv, vec![d]),
         ];
-        for (node, values, shape) in results {
-            if let Some(node) = node {
-                grads.register::<Flex>(node.id, flex_tensor(values, shape));
-            }
-        }
+        register_grads(grads, results);
     }
 }
 

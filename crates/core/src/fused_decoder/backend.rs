@@ -11,7 +11,7 @@ use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
 
 use super::backward;
 use super::kernel::{self, Dims, Inputs, Tape};
-use crate::flex_host::{contiguous, flex_tensor, floats};
+use crate::flex_host::{contiguous, flex_tensor, floats, register_grads};
 
 /// The tensors of one call (layouts in [`super::kernel`]).
 #[derive(ExtensionType)]
@@ -175,12 +175,10 @@ impl Backward<Flex, 11> for FusedDecoderBackward {
             g.dscore,
             g.dw_combine,
         ];
-        for ((node, values), input) in ops.parents.into_iter().zip(values).zip(&host.tensors) {
-            if let Some(node) = node {
-                let shape = input.layout().shape().to_vec();
-                grads.register::<Flex>(node.id, flex_tensor(values, shape));
-            }
-        }
+        let shapes = host.tensors.iter().map(|t| t.layout().shape().to_vec());
+        let nodes = ops.parents.into_iter().map(|node| node.map(|n| n.id));
+        let results = nodes.zip(values).zip(shapes).map(|((n, v), s)| (n, v, s));
+        register_grads(grads, results);
     }
 }
 

@@ -96,7 +96,7 @@ pub struct Inputs<'a> {
 }
 
 /// What the forward pass keeps for the backward pass, each `[batch, len, ·]`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tape {
     /// The LSTM cell's tape (`7h`, see [`crate::fused_lstm::kernel`]).
     pub cell: Vec<f32>,

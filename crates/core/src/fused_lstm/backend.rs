@@ -11,7 +11,7 @@ use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
 use burn::tensor::DType;
 
 use super::kernel::{self, Dims, Inputs, Saved};
-use crate::flex_host::{contiguous, flex_tensor, floats};
+use crate::flex_host::{contiguous, flex_tensor, floats, register_grads};
 
 /// The tensors of one fused LSTM call.
 #[derive(ExtensionType)]
@@ -141,7 +141,7 @@ impl Backward<Flex, 4> for FusedLstmBackward {
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [xw, whh, h0, c0] = ops.parents;
+        let [xw, whh, h0, c0] = ops.parents.map(|node| node.map(|n| n.id));
         let dout = contiguous(grads.consume::<Flex>(&ops.node));
         let state = ops.state;
         let Dims { batch, len, hidden } = state.dims;
@@ -158,11 +158,7 @@ impl Backward<Flex, 4> for FusedLstmBackward {
             (h0, g.dh0, vec![batch, hidden]),
             (c0, g.dc0, vec![batch, hidden]),
         ];
-        for (node, values, shape) in results {
-            if let Some(node) = node {
-                grads.register::<Flex>(node.id, flex_tensor(values, shape));
-            }
-        }
+        register_grads(grads, results);
     }
 }
 

@@ -98,20 +98,12 @@ pub fn forward(dims: Dims, inputs: Inputs<'_>, mut tape: Option<&mut [f32]>) -> 
     };
     let mut out = vec![0.0f32; dims.output_len()];
     let mut gates = vec![0.0f32; batch * h4];
-    let whh = Mat {
-        ptr: inputs.whh.as_ptr(),
-        row: h4 as isize,
-        col: 1,
-    };
+    let whh = Mat::rows(inputs.whh, h4);
     for p in dims.order(inputs.reverse) {
         for (b, row) in gates.chunks_mut(h4).enumerate() {
             row.copy_from_slice(&inputs.xw[(b * len + p) * h4..][..h4]);
         }
-        let h_prev = Mat {
-            ptr: state.h.as_ptr(),
-            row: hidden as isize,
-            col: 1,
-        };
+        let h_prev = Mat::rows(&state.h, hidden);
         gemm_f32([batch, h4, hidden], &mut gates, h4, true, h_prev, whh);
         let step = Step {
             dims,
@@ -293,16 +285,8 @@ pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
     // benchmark shapes. A single step (a decoder step) reads the strided view once.
     let whh_t_values = (len > 1).then(|| transpose(saved.whh, hidden, h4));
     let whh_t = match &whh_t_values {
-        Some(t) => Mat {
-            ptr: t.as_ptr(),
-            row: hidden as isize,
-            col: 1,
-        },
-        None => Mat {
-            ptr: saved.whh.as_ptr(),
-            row: 1,
-            col: h4 as isize,
-        },
+        Some(t) => Mat::rows(t, hidden),
+        None => Mat::transposed(saved.whh, h4),
     };
     for p in dims.order(saved.reverse).into_iter().rev() {
         let keep = saved.keep;
@@ -326,25 +310,13 @@ pub fn backward(dims: Dims, saved: Saved<'_>, dout: &[f32]) -> Grads {
                 cell_backward(&tape[p * w..][..w], &dy[p * hidden..][..hidden], grads, k);
             });
         // `dh += dgates_p · whhᵀ`, the step's gate gradients a strided view of `dxw`.
-        let dgates = Mat {
-            ptr: dxw[p * h4..].as_ptr(),
-            row: (len * h4) as isize,
-            col: 1,
-        };
+        let dgates = Mat::rows(&dxw[p * h4..], len * h4);
         gemm_f32([batch, hidden, h4], &mut dh, hidden, true, dgates, whh_t);
     }
     // `dwhh = Hprevᵀ · dG` over all `batch · len` rows: `Hprevᵀ` is the tape's last `h`
     // columns, transposed.
-    let h_prev_t = Mat {
-        ptr: saved.tape[6 * hidden..].as_ptr(),
-        row: 1,
-        col: w as isize,
-    };
-    let dgates = Mat {
-        ptr: dxw.as_ptr(),
-        row: h4 as isize,
-        col: 1,
-    };
+    let h_prev_t = Mat::transposed(&saved.tape[6 * hidden..], w);
+    let dgates = Mat::rows(&dxw, h4);
     let mut dwhh = vec![0.0f32; hidden * h4];
     gemm_f32(
         [hidden, h4, batch * len],
