@@ -34,9 +34,19 @@ pub trait DropoutExt {
     /// Applies dropout to `input` when training (an autodiff device, the layer's training flag
     /// on, `p > 0`); returns it unchanged otherwise, as [`Dropout::forward`] does.
     fn apply<const D: usize>(&self, input: Tensor<D>) -> Tensor<D>;
+
+    /// For a kernel that draws its own masks on the host (the fused attention): the keep
+    /// probability and a fresh seed when [`DropoutExt::apply`] would draw a host mask on
+    /// `device` (training, an autodiff CPU device, `p > 0`); `None` otherwise.
+    fn host_seed(&self, device: &Device) -> Option<(f64, u64)>;
 }
 
 impl DropoutExt for Dropout {
+    fn host_seed(&self, device: &Device) -> Option<(f64, u64)> {
+        let active = self.training.is_enabled() && device.is_autodiff() && self.prob > 0.0;
+        (active && is_cpu(device)).then(|| (1.0 - self.prob, mask_seed(device)))
+    }
+
     fn apply<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
         let device = input.device();
         if !self.training.is_enabled() || !device.is_autodiff() || self.prob == 0.0 {

@@ -3,10 +3,12 @@
 //! [`crate::token_loss`], [`crate::fused_adam`]): `f32` values as contiguous slices, results
 //! back as tensors, and gradients registered for the autodiff graph.
 
-use burn::backend::Flex;
 use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, ExtensionType, Flex};
 use burn::tensor::{DType, Shape, TensorData};
 
 /// The tensor with contiguous `f32` values (copied only when strided).
@@ -47,5 +49,33 @@ pub(crate) fn register_grads(
         if let Some(node) = node {
             grads.register::<Flex>(node, flex_tensor(values, shape));
         }
+    }
+}
+
+/// An input of a fused operation without a gradient, which may be absent (a padding mask, a
+/// dropout mask).
+#[derive(ExtensionType)]
+pub enum Constant<B: Backend> {
+    /// The tensor.
+    Tensor(FloatTensor<B>),
+    /// None: no padding, no dropout.
+    Absent,
+}
+
+impl<C: CheckpointStrategy> Constant<Autodiff<Flex, C>> {
+    /// The same input on the inner backend.
+    pub(crate) fn into_inner(self) -> Constant<Flex> {
+        match self {
+            Constant::Tensor(t) => Constant::Tensor(t.into_primitive()),
+            Constant::Absent => Constant::Absent,
+        }
+    }
+}
+
+/// The tensor of a [`Constant`] made [`contiguous`], if present.
+pub(crate) fn constant(c: Constant<Flex>) -> Option<FlexTensor> {
+    match c {
+        Constant::Tensor(t) => Some(contiguous(t)),
+        Constant::Absent => None,
     }
 }

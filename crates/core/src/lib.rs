@@ -12,6 +12,7 @@ pub mod clip;
 pub mod dropout;
 mod flex_host;
 pub mod fused_adam;
+pub mod fused_attention;
 pub mod fused_decoder;
 pub mod fused_lstm;
 pub mod gru;

@@ -6,18 +6,19 @@
 //! caller owns: self-attention appends one step's keys and values to them, cross-attention
 //! projects the encoder states once ([`CrossAttention::project_memory`]), and
 //! [`KvCache::select`] repeats and reorders batch rows for beam search.
+//!
+//! The attention core (scores, masked softmax, dropout, weighted values) runs as one fused
+//! operation on burn-flex ([`honyaku_core::fused_attention`]), reading the queries, keys and
+//! values in place from the projections' outputs, and as tensor operations elsewhere.
 
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use honyaku_core::dropout::DropoutExt;
+use honyaku_core::fused_attention::{
+    self, AttentionDropout, AttentionInputs, AttentionSpec, Layout, Memory, attention_ops,
+};
 use honyaku_core::linear::LinearRows;
-
-/// The score given to masked-out positions before the softmax. Finite, so that a row whose
-/// keys are all masked stays a uniform distribution instead of NaN, and small enough that
-/// `exp(MASKED - max)` is exactly `0.0` in `f32`: masked keys never change a real output.
-pub const MASKED: f32 = -1.0e4;
 
 /// Configuration of [`SelfAttention`] and [`CrossAttention`].
 #[derive(Config, Debug)]
@@ -85,19 +86,29 @@ fn xavier_linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
     }
 }
 
-/// Projected keys and values `[batch, heads, len, d_head]` of one attention layer.
+/// The self-attention keys and values of the positions decoded so far,
+/// `[batch, 2 · heads, len, d_head]`: the keys of head `h` in block `h`, its values in block
+/// `heads + h`, so that each step reads every head's keys as one dense block.
 #[derive(Debug, Clone)]
 pub struct KvCache {
-    /// Keys.
-    pub key: Tensor<4>,
-    /// Values.
-    pub value: Tensor<4>,
+    /// Keys, then values, head after head.
+    pub kv: Tensor<4>,
 }
 
 impl KvCache {
+    /// The keys and values of `qkv: [batch, t, 3 · d_model]` (a fused query/key/value
+    /// projection), as a view.
+    fn from_qkv(qkv: Tensor<3>, n_heads: usize) -> Self {
+        let [batch, t, width] = qkv.dims();
+        let blocks = qkv.reshape([batch, t, 3 * n_heads, width / (3 * n_heads)]);
+        Self {
+            kv: blocks.swap_dims(1, 2).narrow(1, n_heads, 2 * n_heads),
+        }
+    }
+
     /// Number of cached positions.
     pub fn len(&self) -> usize {
-        self.key.dims()[2]
+        self.kv.dims()[2]
     }
 
     /// Whether no position is cached.
@@ -108,51 +119,123 @@ impl KvCache {
     /// Keeps (and repeats) the batch rows `rows: [new_batch]`.
     pub fn select(&self, rows: Tensor<1, Int>) -> Self {
         Self {
-            key: self.key.clone().select(0, rows.clone()),
-            value: self.value.clone().select(0, rows),
+            kv: self.kv.clone().select(0, rows),
         }
     }
 
     /// The cache with `other`'s positions appended (along the length axis).
     pub fn append(self, other: KvCache) -> Self {
         Self {
-            key: Tensor::cat(vec![self.key, other.key], 2),
-            value: Tensor::cat(vec![self.value, other.value], 2),
+            kv: Tensor::cat(vec![self.kv, other.kv], 2),
         }
     }
 }
 
-/// `[batch, len, heads * d_head]` → `[batch, heads, len, d_head]`.
-fn split_heads(x: Tensor<3>, n_heads: usize) -> Tensor<4> {
-    let [batch, len, d_model] = x.dims();
-    x.reshape([batch, len, n_heads, d_model / n_heads])
-        .swap_dims(1, 2)
+/// The cross-attention keys and values of the source, computed once per source batch.
+#[derive(Debug, Clone)]
+pub struct ProjectedSource {
+    /// As the kernel or the tensor operations read them.
+    pub memory: SourceMemory,
 }
 
-/// `[batch, heads, len, d_head]` → `[batch, len, heads * d_head]`.
-fn merge_heads(x: Tensor<4>) -> Tensor<3> {
-    let [batch, heads, len, d_head] = x.dims();
-    x.swap_dims(1, 2).reshape([batch, len, heads * d_head])
+/// The layout of a [`ProjectedSource`].
+#[derive(Debug, Clone)]
+pub enum SourceMemory {
+    /// `[batch, src_len, 2 · d_model]`, keys then values as projected: what the fused
+    /// operation reads in place (burn-flex).
+    Rows(Tensor<3>),
+    /// `[batch, 2 · heads, src_len, d_head]`, keys then values head after head, stored once:
+    /// what the tensor operations of the other backends read at every step without a copy.
+    Heads(Tensor<4>),
 }
 
-/// Scaled dot-product attention of `query: [batch, heads, q, d_head]` over `keys.len()`
-/// positions. `mask` broadcasts to `[batch, heads, q, k]`, `true` = hidden. Returns the context
-/// `[batch, heads, q, d_head]` and the attention weights `[batch, heads, q, k]` before dropout.
-fn attend(
-    query: Tensor<4>,
-    keys: &KvCache,
-    mask: Option<Tensor<4, Bool>>,
-    dropout: &Dropout,
-) -> (Tensor<4>, Tensor<4>) {
-    let d_head = query.dims()[3];
-    let query = query.mul_scalar((d_head as f64).powf(-0.5));
-    let mut scores = query.matmul(keys.key.clone().swap_dims(2, 3));
-    if let Some(mask) = mask {
-        scores = scores.mask_fill(mask, MASKED);
+impl ProjectedSource {
+    /// Number of source positions.
+    pub fn len(&self) -> usize {
+        match &self.memory {
+            SourceMemory::Rows(kv) => kv.dims()[1],
+            SourceMemory::Heads(kv) => kv.dims()[2],
+        }
     }
-    let weights = softmax(scores, 3);
-    let context = dropout.apply(weights.clone()).matmul(keys.value.clone());
-    (context, weights)
+
+    /// Whether the source is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps (and repeats) the batch rows `rows: [new_batch]`.
+    pub fn select(&self, rows: Tensor<1, Int>) -> Self {
+        let memory = match &self.memory {
+            SourceMemory::Rows(kv) => SourceMemory::Rows(kv.clone().select(0, rows)),
+            SourceMemory::Heads(kv) => SourceMemory::Heads(kv.clone().select(0, rows)),
+        };
+        Self { memory }
+    }
+
+    fn attention_memory(&self) -> Memory {
+        match &self.memory {
+            SourceMemory::Rows(kv) => Memory::Rows(kv.clone()),
+            SourceMemory::Heads(kv) => Memory::Heads(kv.clone()),
+        }
+    }
+}
+
+/// Which keys each query may see.
+#[derive(Debug, Clone, Default)]
+pub struct KeyMask {
+    /// `[batch, keys]`, `true` at padding.
+    pub pad: Option<Tensor<2, Bool>>,
+    /// Query `i` of `t` sees only the keys `j ≤ i + keys − t` (a target attending to itself).
+    pub causal: bool,
+}
+
+/// Where a layer's heads are read from: the columns of the queries, keys and values.
+struct Columns {
+    d_model: usize,
+    n_heads: usize,
+    query: usize,
+    key: usize,
+    value: usize,
+}
+
+/// Scaled dot-product attention of `inputs` (the heads at `columns`). Returns the context
+/// `[batch, t, d_model]` (heads merged) and, when `want_weights`, the weights
+/// `[batch, heads, t, keys]` before dropout.
+fn attend(
+    inputs: AttentionInputs,
+    columns: Columns,
+    causal: bool,
+    dropout: &Dropout,
+    want_weights: bool,
+) -> (Tensor<3>, Option<Tensor<4>>) {
+    let d_head = columns.d_model / columns.n_heads;
+    let mut spec = AttentionSpec {
+        heads: columns.n_heads,
+        d_head,
+        q_offset: columns.query,
+        layout: Layout::Rows,
+        k_offset: columns.key,
+        v_offset: columns.value,
+        causal,
+        scale: (d_head as f32).powf(-0.5),
+        dropout: None,
+    };
+    let device = inputs.query.device();
+    if !fused_attention::supported(&device) {
+        let (context, weights) = attention_ops(inputs, &spec, |w| dropout.apply(w));
+        return (context, want_weights.then_some(weights));
+    }
+    spec.dropout = dropout
+        .host_seed(&device)
+        .map(|(keep, seed)| AttentionDropout {
+            keep: keep as f32,
+            seed,
+        });
+    if want_weights {
+        let (context, weights) = fused_attention::attention_with_weights(inputs, spec);
+        return (context, Some(weights));
+    }
+    (fused_attention::attention_context(inputs, spec), None)
 }
 
 /// Multi-head self-attention whose keys and values can be cached across decoding steps.
@@ -170,28 +253,47 @@ pub struct SelfAttention {
 
 impl SelfAttention {
     /// Attends from `x: [batch, t, d_model]` over the cached positions `past` followed by `x`'s
-    /// own. `mask` broadcasts to `[batch, heads, t, past + t]` (`true` = hidden): the causal
-    /// mask of a full target, the padding mask `[batch, 1, 1, t]` of a source, or `None` for a
-    /// single decoding step, which may see every earlier position.
+    /// own, hiding the keys `mask` hides (the causal mask of a whole target, the padding of a
+    /// source; nothing for a single decoding step, which may see every earlier position).
     ///
-    /// Returns the output `[batch, t, d_model]` and the cache extended with `x`'s keys and
-    /// values.
+    /// Returns the output `[batch, t, d_model]` and, when decoding (`past` given, or a single
+    /// position), the cache extended with `x`'s keys and values.
     pub fn forward(
         &self,
         x: Tensor<3>,
         past: Option<KvCache>,
-        mask: Option<Tensor<4, Bool>>,
-    ) -> (Tensor<3>, KvCache) {
-        let mut qkv = self.qkv.forward_rows(x).chunk(3, 2).into_iter();
-        let mut heads = || split_heads(qkv.next().expect("three chunks"), self.n_heads);
-        let (query, key, value) = (heads(), heads(), heads());
-        let new = KvCache { key, value };
-        let cache = match past {
-            Some(past) => past.append(new),
-            None => new,
+        mask: KeyMask,
+    ) -> (Tensor<3>, Option<KvCache>) {
+        let qkv = self.qkv.forward_rows(x);
+        let [_, t, width] = qkv.dims();
+        let d_model = width / 3;
+        let decoding = past.is_some() || t == 1;
+        let cache = decoding.then(|| {
+            let new = KvCache::from_qkv(qkv.clone(), self.n_heads);
+            match past {
+                Some(past) => past.append(new),
+                None => new,
+            }
+        });
+        let columns = Columns {
+            d_model,
+            n_heads: self.n_heads,
+            query: 0,
+            key: d_model,
+            value: 2 * d_model,
         };
-        let (context, _) = attend(query, &cache, mask, &self.dropout);
-        (self.output.forward_rows(merge_heads(context)), cache)
+        // The keys and values are read in place from the fused projection, or from the cache.
+        let memory = match &cache {
+            Some(cache) if cache.len() > t => Memory::Heads(cache.kv.clone()),
+            _ => Memory::InQuery,
+        };
+        let inputs = AttentionInputs {
+            query: qkv,
+            memory,
+            key_pad: mask.pad,
+        };
+        let (context, _) = attend(inputs, columns, mask.causal, &self.dropout, false);
+        (self.output.forward_rows(context), cache)
     }
 }
 
@@ -213,26 +315,52 @@ pub struct CrossAttention {
 impl CrossAttention {
     /// Projects the encoder states `[batch, src_len, d_model]` to keys and values once per
     /// source batch.
-    pub fn project_memory(&self, memory: Tensor<3>) -> KvCache {
-        let mut kv = self.key_value.forward_rows(memory).chunk(2, 2).into_iter();
-        let mut heads = || split_heads(kv.next().expect("two chunks"), self.n_heads);
-        let (key, value) = (heads(), heads());
-        KvCache { key, value }
+    pub fn project_memory(&self, memory: Tensor<3>) -> ProjectedSource {
+        let kv = self.key_value.forward_rows(memory);
+        if fused_attention::supported(&kv.device()) {
+            return ProjectedSource {
+                memory: SourceMemory::Rows(kv),
+            };
+        }
+        let [batch, len, width] = kv.dims();
+        let d_model = width / 2;
+        let heads = |offset| {
+            let part = kv.clone().narrow(2, offset, d_model);
+            part.reshape([batch, len, self.n_heads, d_model / self.n_heads])
+                .swap_dims(1, 2)
+        };
+        ProjectedSource {
+            memory: SourceMemory::Heads(Tensor::cat(vec![heads(0), heads(d_model)], 1)),
+        }
     }
 
-    /// Attends from `x: [batch, t, d_model]` over the projected source `memory`; `src_mask`
-    /// broadcasts to `[batch, heads, t, src_len]` (normally the padding mask
-    /// `[batch, 1, 1, src_len]`). Returns the output `[batch, t, d_model]` and the weights
-    /// `[batch, heads, t, src_len]` (before dropout).
+    /// Attends from `x: [batch, t, d_model]` over the projected source `memory`, hiding the
+    /// padded source positions `src_pad: [batch, src_len]`. Returns the output
+    /// `[batch, t, d_model]` and, when `want_weights`, the weights `[batch, heads, t, src_len]`
+    /// (before dropout).
     pub fn forward(
         &self,
         x: Tensor<3>,
-        memory: &KvCache,
-        src_mask: Option<Tensor<4, Bool>>,
-    ) -> (Tensor<3>, Tensor<4>) {
-        let query = split_heads(self.query.forward_rows(x), self.n_heads);
-        let (context, weights) = attend(query, memory, src_mask, &self.dropout);
-        (self.output.forward_rows(merge_heads(context)), weights)
+        memory: &ProjectedSource,
+        src_pad: Option<Tensor<2, Bool>>,
+        want_weights: bool,
+    ) -> (Tensor<3>, Option<Tensor<4>>) {
+        let query = self.query.forward_rows(x);
+        let d_model = query.dims()[2];
+        let inputs = AttentionInputs {
+            query,
+            memory: memory.attention_memory(),
+            key_pad: src_pad,
+        };
+        let columns = Columns {
+            d_model,
+            n_heads: self.n_heads,
+            query: 0,
+            key: 0,
+            value: d_model,
+        };
+        let (context, weights) = attend(inputs, columns, false, &self.dropout, want_weights);
+        (self.output.forward_rows(context), weights)
     }
 }
 
@@ -241,7 +369,6 @@ mod tests {
     use super::*;
     use burn::tensor::Distribution;
     use honyaku_conformance::max_abs_diff;
-    use honyaku_core::mask::causal_mask;
     use honyaku_core::search::to_host_floats;
 
     fn device() -> Device {
@@ -252,20 +379,28 @@ mod tests {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
     }
 
+    fn causal() -> KeyMask {
+        KeyMask {
+            pad: None,
+            causal: true,
+        }
+    }
+
     #[test]
     fn cached_steps_equal_one_causal_pass() {
         let device = device();
         let attn = AttentionConfig::new(16, 4).init_self(&device);
         let x = random([2, 5, 16], &device);
-        let mask = causal_mask(5, &device).reshape([1, 1, 5, 5]);
-        let (full, cache) = attn.forward(x.clone(), None, Some(mask));
-        assert_eq!(cache.key.dims(), [2, 4, 5, 4]);
+        let (full, cache) = attn.forward(x.clone(), None, causal());
+        assert!(cache.is_none(), "a teacher-forced pass keeps no cache");
 
         let mut past: Option<KvCache> = None;
         let mut outs = Vec::new();
         for t in 0..5 {
-            let (out, next) = attn.forward(x.clone().slice(s![.., t..t + 1, ..]), past, None);
-            assert_eq!(next.len(), t + 1);
+            let step = x.clone().slice(s![.., t..t + 1, ..]);
+            let (out, next) = attn.forward(step, past, KeyMask::default());
+            let next = next.expect("a decoding step keeps its cache");
+            assert_eq!(next.kv.dims(), [2, 8, t + 1, 4]);
             outs.push(out);
             past = Some(next);
         }
@@ -281,26 +416,78 @@ mod tests {
         let memory = random([1, 4, 8], &device);
         // The last source position is padding: changing it must not change anything.
         let other = memory.clone().slice_fill(s![.., 3..4, ..], 7.0);
-        let mask = Tensor::<2, Bool>::from_data([[false, false, false, true]], &device)
-            .reshape([1, 1, 1, 4]);
-        let (a, wa) = attn.forward(x.clone(), &attn.project_memory(memory), Some(mask.clone()));
-        let (b, _) = attn.forward(x, &attn.project_memory(other), Some(mask));
+        let pad = Tensor::<2, Bool>::from_data([[false, false, false, true]], &device);
+        let cross = |m| attn.forward(x.clone(), &attn.project_memory(m), Some(pad.clone()), true);
+        let ((a, wa), (b, _)) = (cross(memory), cross(other));
         assert_eq!(max_abs_diff(a, b), 0.0);
+        let wa = wa.expect("weights were asked for");
         assert_eq!(wa.dims(), [1, 2, 3, 4]);
         let padded: f32 = wa.slice(s![.., .., .., 3..4]).abs().max().into_scalar();
         assert_eq!(padded, 0.0);
     }
 
+    /// The tensor operations (ndarray) and the fused operation (flex) compute the same
+    /// attention, cached or not, with padding and the causal mask.
+    #[test]
+    fn tensor_operations_equal_the_fused_operation() {
+        let flex = device();
+        #[allow(deprecated)] // ndarray is deprecated upstream but still selectable
+        let ndarray = Device::ndarray();
+        let own = AttentionConfig::new(16, 4).init_self(&flex);
+        let cross = AttentionConfig::new(16, 4).init_cross(&flex);
+        let x = random([2, 5, 16], &flex);
+        let src = random([2, 6, 16], &flex);
+        let pad = Tensor::<2, Bool>::from_data(
+            [[false; 6], [false, false, false, false, true, true]],
+            &flex,
+        );
+        let run = |device: &Device| {
+            let own = own.clone().to_device(device);
+            let cross = cross.clone().to_device(device);
+            let x = x.clone().to_device(device);
+            let pad = pad.clone().to_device(device);
+            let (full, _) = own.forward(x.clone(), None, causal());
+            let mut cache = None;
+            for t in 0..4 {
+                let step = x.clone().slice(s![.., t..t + 1, ..]);
+                cache = own.forward(step, cache, KeyMask::default()).1;
+            }
+            let step = x.slice(s![.., 4..5, ..]);
+            let (next, _) = own.forward(step.clone(), cache, KeyMask::default());
+            let memory = cross.project_memory(src.clone().to_device(device));
+            let (c, w) = cross.forward(step, &memory, Some(pad.clone()), true);
+            let encoder = KeyMask {
+                pad: Some(pad),
+                causal: false,
+            };
+            let (e, _) = own.forward(src.clone().to_device(device), None, encoder);
+            [full, next, c, e, w.unwrap().reshape([2, 4, 6])].map(to_host_floats)
+        };
+        for (got, want) in run(&flex).iter().zip(run(&ndarray)) {
+            let diff = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(diff < 1e-5, "{diff}");
+        }
+    }
+
     #[test]
     fn select_repeats_and_reorders_rows() {
         let device = device();
-        let key = Tensor::<4>::from_data([[[[1.0]]], [[[2.0]]]], &device);
-        let cache = KvCache {
-            key: key.clone(),
-            value: key,
-        };
+        let kv = Tensor::<4>::from_data([[[[1.0, 1.5]]], [[[2.0, 2.5]]]], &device);
+        let cache = KvCache { kv };
         let rows = Tensor::<1, Int>::from_data([1, 0, 0], &device);
-        let picked = to_host_floats(cache.select(rows).key);
-        assert_eq!(picked, vec![2.0, 1.0, 1.0]);
+        let picked = to_host_floats(cache.select(rows.clone()).kv);
+        assert_eq!(picked, vec![2.0, 2.5, 1.0, 1.5, 1.0, 1.5]);
+        let kv = Tensor::<3>::from_data([[[1.0, 1.5]], [[2.0, 2.5]]], &device);
+        let source = ProjectedSource {
+            memory: SourceMemory::Rows(kv),
+        };
+        let SourceMemory::Rows(kv) = source.select(rows).memory else {
+            panic!("the layout changed");
+        };
+        assert_eq!(to_host_floats(kv), picked);
     }
 }

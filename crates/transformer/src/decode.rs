@@ -4,20 +4,23 @@
 use burn::prelude::*;
 use honyaku_core::{Seq2Seq, Step, TranslationBatch};
 
-use crate::model::Transformer;
+use crate::model::{CrossWeights, Transformer};
 use crate::state::{TransformerMemory, TransformerState};
 
 impl Transformer {
     /// One decoding step with the key/value cache: only the new token runs through the decoder.
-    /// Returns the step and the per-layer cross-attention weights `[batch, heads, 1, src_len]`.
+    /// Returns the step and the cross-attention weights `[batch, heads, 1, src_len]` of the
+    /// layers `weights` asks for (at least the last: the step's alignment).
     pub(crate) fn step_cached(
         &self,
         memory: &TransformerMemory,
         state: TransformerState,
         prev: Tensor<1, Int>,
+        weights: CrossWeights,
     ) -> (Step<TransformerState>, Vec<Tensor<4>>) {
         let [batch] = prev.dims();
-        let run = self.run_decoder(memory, prev.reshape([batch, 1]), state.cache, state.step);
+        let ids = prev.reshape([batch, 1]);
+        let run = self.run_decoder(memory, ids, state.cache, state.step, weights);
         let hidden = run.hidden.reshape([batch, self.d_model]);
         let state = TransformerState {
             cache: run.cache,
@@ -52,7 +55,7 @@ impl Transformer {
         state: TransformerState,
         prev: Tensor<1, Int>,
     ) -> (Step<TransformerState>, Tensor<4>) {
-        let (step, weights) = self.step_cached(memory, state, prev);
+        let (step, weights) = self.step_cached(memory, state, prev, CrossWeights::All);
         (step, average_heads(weights))
     }
 
@@ -60,7 +63,8 @@ impl Transformer {
     /// `[layers, batch, tgt_len, src_len]` (for heatmaps).
     pub fn cross_attention(&self, batch: &TranslationBatch) -> Tensor<4> {
         let memory = self.encode(&batch.source);
-        let run = self.run_decoder(&memory, batch.tgt_in.clone(), Vec::new(), 0);
+        let ids = batch.tgt_in.clone();
+        let run = self.run_decoder(&memory, ids, Vec::new(), 0, CrossWeights::All);
         average_heads(run.cross_weights)
     }
 }

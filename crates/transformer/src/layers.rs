@@ -12,7 +12,9 @@ use honyaku_core::dropout::DropoutExt;
 use honyaku_core::linear::LinearRows;
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};
+use crate::attention::{
+    AttentionConfig, CrossAttention, KeyMask, KvCache, ProjectedSource, SelfAttention,
+};
 
 /// Where each sublayer's layer norm sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -128,10 +130,14 @@ pub struct EncoderLayer {
 }
 
 impl EncoderLayer {
-    /// `x: [batch, src_len, d_model]`; `pad: [batch, 1, 1, src_len]`, `true` at padding.
-    pub fn forward(&self, x: Tensor<3>, pad: Tensor<4, Bool>) -> Tensor<3> {
+    /// `x: [batch, src_len, d_model]`; `pad: [batch, src_len]`, `true` at padding.
+    pub fn forward(&self, x: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
+        let mask = KeyMask {
+            pad: Some(pad),
+            causal: false,
+        };
         let (x, _) = residual(self.pre_norm, &self.norm_attn, &self.dropout, x, |h| {
-            self.self_attn.forward(h, None, Some(pad))
+            self.self_attn.forward(h, None, mask)
         });
         let (x, _) = residual(self.pre_norm, &self.norm_ff, &self.dropout, x, |h| {
             (feed_forward(&self.feed_forward, h), ())
@@ -166,30 +172,43 @@ pub struct DecoderLayer {
 pub struct DecoderLayerOutput {
     /// The layer's output `[batch, t, d_model]`.
     pub x: Tensor<3>,
-    /// Self-attention keys and values of every position seen so far (cache + these `t`).
-    pub cache: KvCache,
-    /// Cross-attention weights `[batch, heads, t, src_len]`.
-    pub cross_weights: Tensor<4>,
+    /// When decoding, the self-attention keys and values of every position seen so far (cache
+    /// + these `t`).
+    pub cache: Option<KvCache>,
+    /// Cross-attention weights `[batch, heads, t, src_len]`, when they were asked for.
+    pub cross_weights: Option<Tensor<4>>,
+}
+
+/// What a decoder layer attends over: the projected source of its cross-attention and the
+/// source padding.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerSource<'a> {
+    /// This layer's projected source keys and values.
+    pub memory: &'a ProjectedSource,
+    /// `[batch, src_len]`, `true` at padding.
+    pub src_pad: &'a Tensor<2, Bool>,
 }
 
 impl DecoderLayer {
     /// `x: [batch, t, d_model]` are the next `t` target positions, `past` the cached keys and
-    /// values of the earlier ones. `self_mask` broadcasts to `[batch, heads, t, past + t]`
-    /// (the causal mask for a whole target, `None` for one step). `memory` holds this layer's
-    /// projected source keys and values, `src_pad: [batch, 1, 1, src_len]` its padding.
+    /// values of the earlier ones; `causal` hides later positions from earlier ones (a whole
+    /// target; a single step may see every earlier position). Returns the cross-attention
+    /// weights too when `want_weights`.
     pub fn forward(
         &self,
         x: Tensor<3>,
         past: Option<KvCache>,
-        self_mask: Option<Tensor<4, Bool>>,
-        memory: &KvCache,
-        src_pad: Tensor<4, Bool>,
+        causal: bool,
+        source: LayerSource,
+        want_weights: bool,
     ) -> DecoderLayerOutput {
+        let mask = KeyMask { pad: None, causal };
         let (x, cache) = residual(self.pre_norm, &self.norm_self, &self.dropout, x, |h| {
-            self.self_attn.forward(h, past, self_mask)
+            self.self_attn.forward(h, past, mask)
         });
         let (x, cross_weights) = residual(self.pre_norm, &self.norm_cross, &self.dropout, x, |h| {
-            self.cross_attn.forward(h, memory, Some(src_pad))
+            let pad = Some(source.src_pad.clone());
+            self.cross_attn.forward(h, source.memory, pad, want_weights)
         });
         let (x, _) = residual(self.pre_norm, &self.norm_ff, &self.dropout, x, |h| {
             (feed_forward(&self.feed_forward, h), ())
@@ -213,7 +232,6 @@ mod tests {
     use super::*;
     use burn::tensor::Distribution;
     use honyaku_conformance::max_abs_diff;
-    use honyaku_core::mask::causal_mask;
 
     fn config(norm: NormPosition) -> LayerConfig {
         LayerConfig::new(16, 4, 32)
@@ -231,22 +249,25 @@ mod tests {
             let x = Tensor::<3>::random([2, 4, 16], Distribution::Normal(0.0, 1.0), &device);
             let src = Tensor::<3>::random([2, 3, 16], Distribution::Normal(0.0, 1.0), &device);
             let memory = layer.cross_attn.project_memory(src);
-            let pad = Tensor::<2, Bool>::from_data(
+            let src_pad = Tensor::<2, Bool>::from_data(
                 [[false, false, true], [false, false, false]],
                 &device,
-            )
-            .reshape([2, 1, 1, 3]);
-            let mask = causal_mask(4, &device).reshape([1, 1, 4, 4]);
-            let full = layer.forward(x.clone(), None, Some(mask), &memory, pad.clone());
-            assert_eq!(full.cross_weights.dims(), [2, 4, 4, 3]);
+            );
+            let source = LayerSource {
+                memory: &memory,
+                src_pad: &src_pad,
+            };
+            let full = layer.forward(x.clone(), None, true, source, true);
+            assert_eq!(full.cross_weights.unwrap().dims(), [2, 4, 4, 3]);
 
             let mut past = None;
             let mut outs = Vec::new();
             for t in 0..4 {
                 let step = x.clone().slice(s![.., t..t + 1, ..]);
-                let out = layer.forward(step, past, None, &memory, pad.clone());
+                let out = layer.forward(step, past, false, source, false);
+                assert!(out.cross_weights.is_none());
                 outs.push(out.x);
-                past = Some(out.cache);
+                past = out.cache;
             }
             let diff = max_abs_diff(full.x, Tensor::cat(outs, 1));
             assert!(diff < 1e-5, "{norm:?}: {diff}");
@@ -258,7 +279,7 @@ mod tests {
         let device = Device::flex();
         let layer = config(NormPosition::Post).init_encoder(&device);
         let x = Tensor::<3>::random([3, 5, 16], Distribution::Normal(0.0, 1.0), &device);
-        let pad = Tensor::<4, Bool>::from_data([[[[false, false, false, false, true]]]], &device);
+        let pad = Tensor::<2, Bool>::from_data([[false, false, false, false, true]; 3], &device);
         assert_eq!(layer.forward(x, pad).dims(), [3, 5, 16]);
     }
 }

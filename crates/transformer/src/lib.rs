@@ -21,7 +21,9 @@ pub mod position;
 pub mod recipe;
 pub mod state;
 
-pub use attention::{AttentionConfig, CrossAttention, KvCache, SelfAttention};
+pub use attention::{
+    AttentionConfig, CrossAttention, KvCache, ProjectedSource, SelfAttention, SourceMemory,
+};
 pub use config::TransformerConfig;
 pub use error::{TransformerConfigError, TransformerProblem};
 pub use layers::{DecoderLayer, EncoderLayer, LayerConfig, NormPosition};

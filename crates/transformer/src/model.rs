@@ -10,11 +10,10 @@ use burn::nn::{Dropout, Embedding, LayerNorm};
 use burn::prelude::*;
 use honyaku_core::dropout::DropoutExt;
 use honyaku_core::linear::linear_rows;
-use honyaku_core::mask::causal_mask;
 use honyaku_core::{Seq2Seq, SourceBatch, Step, TranslationBatch};
 
 use crate::attention::KvCache;
-use crate::layers::{DecoderLayer, EncoderLayer};
+use crate::layers::{DecoderLayer, EncoderLayer, LayerSource};
 use crate::position::PositionEncoding;
 use crate::state::{TransformerMemory, TransformerState};
 
@@ -51,10 +50,33 @@ pub struct Transformer {
 pub(crate) struct DecoderRun {
     /// Final hidden states `[batch, t, d_model]` (after the final norm).
     pub(crate) hidden: Tensor<3>,
-    /// Per layer, the self-attention cache including these `t` positions.
+    /// Per layer when decoding (empty for a teacher-forced pass), the self-attention cache
+    /// including these `t` positions.
     pub(crate) cache: Vec<KvCache>,
-    /// Per layer, the cross-attention weights `[batch, heads, t, src_len]`.
+    /// The cross-attention weights `[batch, heads, t, src_len]` of the layers [`CrossWeights`]
+    /// asked for, first layer first.
     pub(crate) cross_weights: Vec<Tensor<4>>,
+}
+
+/// Which decoder layers' cross-attention weights a decoder pass returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CrossWeights {
+    /// None (training).
+    None,
+    /// The last layer's (a decoding step's alignment).
+    Last,
+    /// Every layer's (heatmaps).
+    All,
+}
+
+impl CrossWeights {
+    fn wanted(self, layer: usize, layers: usize) -> bool {
+        match self {
+            CrossWeights::None => false,
+            CrossWeights::Last => layer + 1 == layers,
+            CrossWeights::All => true,
+        }
+    }
 }
 
 impl Transformer {
@@ -92,10 +114,8 @@ impl Transformer {
     pub fn encode_states(&self, source: &SourceBatch) -> Tensor<3> {
         let embedding = self.src_embed.as_ref().unwrap_or(&self.tgt_embed);
         let mut x = self.embed(embedding, &self.src_positions, source.src.clone(), 0);
-        let [batch, src_len] = source.src_pad.dims();
-        let pad = source.src_pad.clone().reshape([batch, 1, 1, src_len]);
         for layer in &self.encoder {
-            x = layer.forward(x, pad.clone());
+            x = layer.forward(x, source.src_pad.clone());
         }
         match &self.encoder_norm {
             Some(norm) => norm.forward(x),
@@ -111,27 +131,30 @@ impl Transformer {
         ids: Tensor<2, Int>,
         past: Vec<KvCache>,
         offset: usize,
+        weights: CrossWeights,
     ) -> DecoderRun {
         let [_, t] = ids.dims();
-        let device = ids.device();
         let mut x = self.embed(&self.tgt_embed, &self.tgt_positions, ids, offset);
         // A single new token may see every earlier position; a longer span needs the mask.
-        let self_mask = (t > 1).then(|| {
-            assert!(
-                past.is_empty(),
-                "multi-token steps after cached ones are not supported"
-            );
-            causal_mask(t, &device).reshape([1, 1, t, t])
-        });
-        let src_pad = memory.pad_mask();
+        let causal = t > 1;
+        assert!(
+            !causal || past.is_empty(),
+            "multi-token steps after cached ones are not supported"
+        );
+        let layers = self.decoder.len();
         let mut past = past.into_iter();
-        let mut cache = Vec::with_capacity(self.decoder.len());
-        let mut cross_weights = Vec::with_capacity(self.decoder.len());
-        for (layer, source) in self.decoder.iter().zip(&memory.cross) {
-            let out = layer.forward(x, past.next(), self_mask.clone(), source, src_pad.clone());
+        let mut cache = Vec::with_capacity(layers);
+        let mut cross_weights = Vec::new();
+        for (i, (layer, kv)) in self.decoder.iter().zip(&memory.cross).enumerate() {
+            let source = LayerSource {
+                memory: kv,
+                src_pad: &memory.src_pad,
+            };
+            let want = weights.wanted(i, layers);
+            let out = layer.forward(x, past.next(), causal, source, want);
             x = out.x;
-            cache.push(out.cache);
-            cross_weights.push(out.cross_weights);
+            cache.extend(out.cache);
+            cross_weights.extend(out.cross_weights);
         }
         let hidden = match &self.decoder_norm {
             Some(norm) => norm.forward(x),
@@ -183,7 +206,7 @@ impl Seq2Seq for Transformer {
         state: TransformerState,
         prev: Tensor<1, Int>,
     ) -> Step<TransformerState> {
-        self.step_cached(memory, state, prev).0
+        self.step_cached(memory, state, prev, CrossWeights::Last).0
     }
 
     fn select(
@@ -197,7 +220,13 @@ impl Seq2Seq for Transformer {
 
     fn forward(&self, batch: &TranslationBatch) -> Tensor<3> {
         let memory = self.encode(&batch.source);
-        let run = self.run_decoder(&memory, batch.tgt_in.clone(), Vec::new(), 0);
+        let run = self.run_decoder(
+            &memory,
+            batch.tgt_in.clone(),
+            Vec::new(),
+            0,
+            CrossWeights::None,
+        );
         self.project(run.hidden)
     }
 
@@ -356,8 +385,8 @@ mod tests {
 
         let memory = model.encode(&batch.source);
         assert_eq!(memory.cross.len(), 2);
-        assert_eq!(memory.cross[0].key.dims(), [b, 4, src_len, 8]);
-        assert_eq!(memory.cross[1].value.dims(), [b, 4, src_len, 8]);
+        assert_eq!(memory.cross[0].len(), src_len);
+        assert_eq!(memory.cross[1].len(), src_len);
         let mut state = model.init_state(&memory);
         for t in 1..=3 {
             let prev = Tensor::<1, Int>::full([b], 1, &device);
@@ -367,7 +396,7 @@ mod tests {
             state = step.state;
             assert_eq!(state.step, t);
             assert_eq!(state.cache.len(), 2);
-            assert_eq!(state.cache[1].key.dims(), [b, 4, t, 8]);
+            assert_eq!(state.cache[1].kv.dims(), [b, 8, t, 8]);
         }
         let (_, layers) = model.decode_step_with_cross_attention(
             &memory,

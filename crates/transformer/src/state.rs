@@ -2,14 +2,14 @@
 
 use burn::prelude::*;
 
-use crate::attention::KvCache;
+use crate::attention::{KvCache, ProjectedSource};
 
 /// Encoder output as the decoder needs it.
 #[derive(Debug, Clone)]
 pub struct TransformerMemory {
-    /// Per decoder layer, the cross-attention keys and values `[batch, heads, src_len, d_head]`
-    /// of the encoder states, projected once.
-    pub cross: Vec<KvCache>,
+    /// Per decoder layer, the cross-attention keys and values of the encoder states,
+    /// projected once.
+    pub cross: Vec<ProjectedSource>,
     /// `[batch, src_len]`, `true` at source padding.
     pub src_pad: Tensor<2, Bool>,
 }
@@ -26,19 +26,13 @@ impl TransformerMemory {
             src_pad: self.src_pad.clone().select(0, rows),
         }
     }
-
-    /// The padding mask shaped to broadcast over heads and queries, `[batch, 1, 1, src_len]`.
-    pub(crate) fn pad_mask(&self) -> Tensor<4, Bool> {
-        let [batch, src_len] = self.src_pad.dims();
-        self.src_pad.clone().reshape([batch, 1, 1, src_len])
-    }
 }
 
 /// Decoder state between steps.
 #[derive(Debug, Clone)]
 pub struct TransformerState {
-    /// Per decoder layer, the self-attention keys and values `[batch, heads, step, d_head]` of
-    /// every target position consumed so far. Empty before the first step.
+    /// Per decoder layer, the self-attention keys and values `[batch, 2 · heads, step, d_head]`
+    /// of every target position consumed so far. Empty before the first step.
     pub cache: Vec<KvCache>,
     /// Number of tokens consumed: the position of the next one.
     pub step: usize,

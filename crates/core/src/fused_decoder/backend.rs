@@ -11,7 +11,8 @@ use burn::backend::{Autodiff, Backend, ExtensionType, Flex, backend_extension};
 
 use super::backward;
 use super::kernel::{self, Dims, Inputs, Tape};
-use crate::flex_host::{contiguous, flex_tensor, floats, register_grads};
+pub(crate) use crate::flex_host::Constant;
+use crate::flex_host::{constant, contiguous, flex_tensor, floats, register_grads};
 
 /// The tensors of one call (layouts in [`super::kernel`]).
 #[derive(ExtensionType)]
@@ -33,15 +34,6 @@ pub struct DecoderTensors<B: Backend> {
     /// `[batch, len, h]`, the scaled dropout mask of the attentional vectors.
     #[extension_type]
     pub drop: Constant<B>,
-}
-
-/// An input without a gradient, which may be absent.
-#[derive(ExtensionType)]
-pub enum Constant<B: Backend> {
-    /// The tensor.
-    Tensor(FloatTensor<B>),
-    /// None: no padding, no dropout.
-    Absent,
 }
 
 /// The fused attentional decoder operation.
@@ -69,13 +61,6 @@ struct HostInputs {
     tensors: [FlexTensor; 11],
     pad: Option<FlexTensor>,
     drop: Option<FlexTensor>,
-}
-
-fn constant(c: Constant<Flex>) -> Option<FlexTensor> {
-    match c {
-        Constant::Tensor(t) => Some(contiguous(t)),
-        Constant::Absent => None,
-    }
 }
 
 impl HostInputs {
@@ -197,10 +182,6 @@ impl<C: CheckpointStrategy> FusedDecoderBackend for Autodiff<Flex, C> {
             t.score.node(),
             t.w_combine.node(),
         ];
-        let inner_constant = |c: Constant<Self>| match c {
-            Constant::Tensor(t) => Constant::Tensor(t.into_primitive()),
-            Constant::Absent => Constant::Absent,
-        };
         let inner = DecoderTensors::<Flex> {
             xw: t.xw.into_primitive(),
             w_feed: t.w_feed.into_primitive(),
@@ -213,8 +194,8 @@ impl<C: CheckpointStrategy> FusedDecoderBackend for Autodiff<Flex, C> {
             b_query: t.b_query.into_primitive(),
             score: t.score.into_primitive(),
             w_combine: t.w_combine.into_primitive(),
-            pad: inner_constant(t.pad),
-            drop: inner_constant(t.drop),
+            pad: t.pad.into_inner(),
+            drop: t.drop.into_inner(),
         };
         let host = HostInputs::new(inner);
         match FusedDecoderBackward
