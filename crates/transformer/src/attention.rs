@@ -16,7 +16,7 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use honyaku_core::dropout::DropoutExt;
 use honyaku_core::fused_attention::{
-    self, AttentionDropout, AttentionInputs, AttentionSpec, Layout, Memory, attention_ops,
+    self, AttentionDropout, AttentionInputs, AttentionSpec, Memory, attention_ops,
 };
 use honyaku_core::linear::LinearRows;
 
@@ -213,7 +213,6 @@ fn attend(
         heads: columns.n_heads,
         d_head,
         q_offset: columns.query,
-        layout: Layout::Rows,
         k_offset: columns.key,
         v_offset: columns.value,
         causal,

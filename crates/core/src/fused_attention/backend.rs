@@ -19,7 +19,7 @@ pub struct AttentionTensors<B: Backend> {
     /// `[batch, tq, cq]`.
     pub query: FloatTensor<B>,
     /// `[batch, tk, ck]` (may be the same tensor as `query`) or `[batch, 2 · heads, tk, d_head]`,
-    /// as `spec.layout` says.
+    /// as `layout` says.
     pub memory: FloatTensor<B>,
     /// `[batch, tk]`, 1 at masked keys.
     #[extension_type]
@@ -33,6 +33,7 @@ pub trait FusedAttentionBackend: Backend {
     fn fused_attention(
         #[extension_type] tensors: AttentionTensors<Self>,
         spec: AttentionSpec,
+        layout: Layout,
     ) -> FloatTensor<Self>;
 
     /// The context and the attention weights `[batch, heads, tq, tk]` before dropout, both
@@ -40,12 +41,17 @@ pub trait FusedAttentionBackend: Backend {
     fn fused_attention_with_weights(
         #[extension_type] tensors: AttentionTensors<Self>,
         spec: AttentionSpec,
+        layout: Layout,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
 impl FusedAttentionBackend for Flex {
-    fn fused_attention(tensors: AttentionTensors<Self>, spec: AttentionSpec) -> FloatTensor<Self> {
-        let host = HostInputs::new(tensors, spec);
+    fn fused_attention(
+        tensors: AttentionTensors<Self>,
+        spec: AttentionSpec,
+        layout: Layout,
+    ) -> FloatTensor<Self> {
+        let host = HostInputs::new(tensors, spec, layout);
         let (context, _) = kernel::forward(&spec, host.dims, host.inputs(), false);
         host.context(context)
     }
@@ -53,8 +59,9 @@ impl FusedAttentionBackend for Flex {
     fn fused_attention_with_weights(
         tensors: AttentionTensors<Self>,
         spec: AttentionSpec,
+        layout: Layout,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let host = HostInputs::new(tensors, spec);
+        let host = HostInputs::new(tensors, spec, layout);
         let Dims { batch, tq, tk, .. } = host.dims;
         let (context, weights) = kernel::forward(&spec, host.dims, host.inputs(), true);
         let weights = flex_tensor(weights, vec![batch, spec.heads, tq, tk]);
@@ -73,11 +80,11 @@ struct HostInputs {
 }
 
 impl HostInputs {
-    fn new(t: AttentionTensors<Flex>, spec: AttentionSpec) -> Self {
+    fn new(t: AttentionTensors<Flex>, spec: AttentionSpec, layout: Layout) -> Self {
         let (query, memory) = (contiguous(t.query), contiguous(t.memory));
         let (qs, ms) = (query.layout().shape(), memory.layout().shape());
         // `[batch, tk, ck]` or `[batch, 2 · heads, tk, d_head]`.
-        let (tk, columns) = match spec.layout {
+        let (tk, columns) = match layout {
             Layout::Rows => (ms[1], ms[2]),
             Layout::Heads => (ms[2], ms[3]),
         };
@@ -86,7 +93,7 @@ impl HostInputs {
             tq: qs[1],
             tk,
             cq: qs[2],
-            memory: Strides::new(&spec, tk, columns),
+            memory: Strides::new(&spec, layout, tk, columns),
         };
         HostInputs {
             dims,
@@ -162,9 +169,13 @@ impl Backward<Flex, 0> for Untracked {
 }
 
 impl<C: CheckpointStrategy> FusedAttentionBackend for Autodiff<Flex, C> {
-    fn fused_attention(t: AttentionTensors<Self>, spec: AttentionSpec) -> FloatTensor<Self> {
+    fn fused_attention(
+        t: AttentionTensors<Self>,
+        spec: AttentionSpec,
+        layout: Layout,
+    ) -> FloatTensor<Self> {
         let nodes = [t.query.node(), t.memory.node()];
-        let host = HostInputs::new(inner(t), spec);
+        let host = HostInputs::new(inner(t), spec, layout);
         match FusedAttentionBackward
             .prepare::<C>(nodes)
             .compute_bound()
@@ -185,8 +196,9 @@ impl<C: CheckpointStrategy> FusedAttentionBackend for Autodiff<Flex, C> {
     fn fused_attention_with_weights(
         t: AttentionTensors<Self>,
         spec: AttentionSpec,
+        layout: Layout,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let (context, weights) = Flex::fused_attention_with_weights(inner(t), spec);
+        let (context, weights) = Flex::fused_attention_with_weights(inner(t), spec, layout);
         // No parents: the outputs are leaves without a backward pass.
         let leaf = |x| Untracked.prepare::<C>([]).compute_bound().stateless(x);
         (leaf(context), leaf(weights))

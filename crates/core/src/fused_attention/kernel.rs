@@ -50,8 +50,6 @@ pub struct AttentionSpec {
     pub d_head: usize,
     /// Column of the first query feature in `query`.
     pub q_offset: usize,
-    /// How `memory` is laid out.
-    pub layout: Layout,
     /// Column of the first key feature in `memory` ([`Layout::Rows`]).
     pub k_offset: usize,
     /// Column of the first value feature in `memory` ([`Layout::Rows`]).
@@ -113,11 +111,11 @@ pub struct Strides {
 }
 
 impl Strides {
-    /// The strides of `spec.layout` for `tk` positions in rows of `columns` values
+    /// The strides of `layout` for `tk` positions in rows of `columns` values
     /// ([`Layout::Rows`]).
-    pub fn new(spec: &AttentionSpec, tk: usize, columns: usize) -> Self {
+    pub fn new(spec: &AttentionSpec, layout: Layout, tk: usize, columns: usize) -> Self {
         let dh = spec.d_head;
-        match spec.layout {
+        match layout {
             Layout::Rows => Strides {
                 row: columns,
                 head: dh,
@@ -201,16 +199,10 @@ fn visible(spec: &AttentionSpec, dims: Dims, i: usize) -> usize {
 /// `softmax(scale · row)` over the first `visible` keys that `pad` does not mask, 0 at the
 /// others; uniform when every key is hidden.
 fn softmax_row(row: &mut [f32], scale: f32, visible: usize, pad: Option<&[f32]>) {
-    let (seen, hidden) = row.split_at_mut(visible);
-    hidden.fill(f32::NEG_INFINITY);
-    for v in seen.iter_mut() {
+    for v in row.iter_mut() {
         *v *= scale;
     }
-    if let Some(pad) = pad {
-        for (v, p) in row.iter_mut().zip(pad) {
-            *v = if *p != 0.0 { f32::NEG_INFINITY } else { *v };
-        }
-    }
+    hide(row, visible, pad, f32::NEG_INFINITY);
     let max = row
         .iter()
         .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
@@ -223,15 +215,21 @@ fn softmax_row(row: &mut [f32], scale: f32, visible: usize, pad: Option<&[f32]>)
     }
     exp_in_place(row);
     // `exp` gives a tiny positive value for −∞: hidden keys are set to exactly 0.
-    row[visible..].fill(0.0);
-    if let Some(pad) = pad {
-        for (v, p) in row.iter_mut().zip(pad) {
-            *v = if *p != 0.0 { 0.0 } else { *v };
-        }
-    }
+    hide(row, visible, pad, 0.0);
     let inv = 1.0 / lane_sum(row);
     for v in row.iter_mut() {
         *v *= inv;
+    }
+}
+
+/// Sets the keys of `row` that its query may not see (from `visible` on, and where `pad` is
+/// non-zero) to `value`.
+fn hide(row: &mut [f32], visible: usize, pad: Option<&[f32]>, value: f32) {
+    row[visible..].fill(value);
+    if let Some(pad) = pad {
+        for (v, p) in row.iter_mut().zip(pad) {
+            *v = if *p != 0.0 { value } else { *v };
+        }
     }
 }
 
@@ -328,17 +326,13 @@ pub fn forward(
         sentence_context(spec, dims, &s, a, out);
     };
     let rows = dims.tq * d;
-    let mut kept = weights.chunks_mut(per_sentence.max(1)).map(Some);
     if dims.batch * per_sentence * spec.d_head < PARALLEL_WORK {
-        // A decoding step's few products: on this thread, without waking the pool.
+        // A decoding step's few products: on this thread, without waking the pool. (Without
+        // `keep_weights`, `weights` is empty and yields no chunks.)
         let (mut own, mut mask) = (Vec::new(), Vec::new());
+        let mut kept = weights.chunks_mut(per_sentence.max(1));
         for (b, out) in context.chunks_mut(rows).enumerate() {
-            let w = if keep_weights {
-                kept.next().flatten()
-            } else {
-                None
-            };
-            run(&mut own, &mut mask, b, out, w);
+            run(&mut own, &mut mask, b, out, kept.next());
         }
         return (context, weights);
     }
@@ -519,12 +513,7 @@ fn block_backward(
             *g = spec.scale * p * (*g - sum);
         }
         // Hidden keys get no gradient (their weight is 0 unless the whole row is hidden).
-        g[visible(spec, dims, i)..].fill(0.0);
-        if let Some(pad) = s.pad {
-            for (g, p) in g.iter_mut().zip(pad) {
-                *g = if *p != 0.0 { 0.0 } else { *g };
-            }
-        }
+        hide(g, visible(spec, dims, i), s.pad, 0.0);
     }
     // dK = dSᵀ · Q, dQ = dS · K.
     let dk = &mut grads.memory()[dims.memory.key(h)..];

@@ -74,8 +74,7 @@ impl AttentionInputs {
         }
     }
 
-    fn tensors(self, spec: &mut AttentionSpec) -> AttentionTensors<Dispatch> {
-        spec.layout = self.layout();
+    fn tensors(self, spec: &AttentionSpec) -> AttentionTensors<Dispatch> {
         check(spec, &self.query, &self.memory);
         let memory = match self.memory {
             Memory::InQuery => self.query.clone().into_dispatch(),
@@ -130,10 +129,11 @@ fn check(spec: &AttentionSpec, query: &Tensor<3>, memory: &Memory) {
 /// # Panics
 ///
 /// If the spec's columns do not lie inside the tensors.
-pub fn attention_context(inputs: AttentionInputs, mut spec: AttentionSpec) -> Tensor<3> {
-    let tensors = inputs.tensors(&mut spec);
+pub fn attention_context(inputs: AttentionInputs, spec: AttentionSpec) -> Tensor<3> {
+    let layout = inputs.layout();
+    let tensors = inputs.tensors(&spec);
     Tensor::from_dispatch(<Dispatch as FusedAttentionBackend>::fused_attention(
-        tensors, spec,
+        tensors, spec, layout,
     ))
 }
 
@@ -146,11 +146,12 @@ pub fn attention_context(inputs: AttentionInputs, mut spec: AttentionSpec) -> Te
 /// As [`attention_context`].
 pub fn attention_with_weights(
     inputs: AttentionInputs,
-    mut spec: AttentionSpec,
+    spec: AttentionSpec,
 ) -> (Tensor<3>, Tensor<4>) {
-    let tensors = inputs.tensors(&mut spec);
+    let layout = inputs.layout();
+    let tensors = inputs.tensors(&spec);
     let (context, weights) =
-        <Dispatch as FusedAttentionBackend>::fused_attention_with_weights(tensors, spec);
+        <Dispatch as FusedAttentionBackend>::fused_attention_with_weights(tensors, spec, layout);
     (
         Tensor::from_dispatch(context),
         Tensor::from_dispatch(weights),
@@ -311,7 +312,6 @@ mod tests {
             heads: HEADS,
             d_head: DH,
             q_offset: c.q_offset,
-            layout: Layout::Rows,
             k_offset: c.k_offset,
             v_offset: c.v_offset,
             causal: c.causal,
