@@ -6,7 +6,9 @@
 //! them on as many threads as there are shards and puts the results back in row order. GPU
 //! devices get one shard: their operations already use the whole device.
 
+use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use burn::prelude::*;
 
@@ -66,8 +68,8 @@ impl SourceBatch {
     }
 }
 
-/// Runs `search` on `shards` row shards of `source`, each on its own thread with its own
-/// handle on the model, and returns the per-row results in row order. The shards keep the
+/// Runs `search` on `shards` row shards of `source`, each on its own thread (and thread pool,
+/// [`in_shard_pool`]) with its own handle on the model, and returns the per-row results in row order. The shards keep the
 /// batch's padded width, so each row gets the length limit it has in the whole batch and the
 /// same output as `search(model, source)` (up to the rounding of products of other shapes).
 /// One shard runs `search` on the calling thread.
@@ -81,13 +83,13 @@ where
     if ranges.len() == 1 {
         return search(model, source);
     }
-    let search = &search;
+    let (search, running) = (&search, ranges.len());
     std::thread::scope(|scope| {
         let handles: Vec<_> = ranges
             .into_iter()
             .map(|rows| {
                 let (model, part) = (model.clone(), source.rows(rows));
-                scope.spawn(move || search(&model, &part))
+                scope.spawn(move || in_shard_pool(running, move || search(&model, &part)))
             })
             .collect();
         handles
@@ -95,6 +97,35 @@ where
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+/// Runs `work`, one of `shards` row shards running at once, in a thread pool of its own with
+/// its share of the cores (`cores / shards` threads, at least one): the thread pool work of
+/// burn-flex and the fused operations inside it (matrix products, row passes) then stays on
+/// the shard's cores, and the shards run side by side without meeting at every operation's
+/// barrier in the shared pool. The pool is made once per calling thread (a training worker
+/// keeps its own across updates).
+pub fn in_shard_pool<T: Send>(shards: usize, work: impl FnOnce() -> T + Send) -> T {
+    thread_local! {
+        static POOL: RefCell<Option<(usize, Arc<rayon::ThreadPool>)>> = const { RefCell::new(None) };
+    }
+    let threads = (cores() / shards.max(1)).max(1);
+    let pool = POOL.with_borrow_mut(|slot| match slot {
+        Some((n, pool)) if *n == threads => Some(pool.clone()),
+        _ => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()?;
+            let pool = Arc::new(pool);
+            *slot = Some((threads, pool.clone()));
+            Some(pool)
+        }
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +139,27 @@ mod tests {
         assert_eq!(row_ranges(5, 1), vec![0..5]);
         assert_eq!(row_ranges(5, 0), vec![0..5]);
         assert_eq!(row_ranges(0, 3), vec![0..0]);
+    }
+
+    #[test]
+    fn a_shard_pool_has_the_shards_share_of_the_cores_and_gives_the_same_result() {
+        use rayon::prelude::*;
+        let sum = |n: u64| (0..n).into_par_iter().map(|i| i * i).sum::<u64>();
+        let inside = in_shard_pool(cores(), || (rayon::current_num_threads(), sum(10_000)));
+        assert_eq!(inside, (1, sum(10_000)));
+        let half = in_shard_pool(2, rayon::current_num_threads);
+        assert_eq!(half, (cores() / 2).max(1));
+        // Two shard threads at once, each with its own pool; the calling thread's pool is the
+        // global one again afterwards.
+        let both = std::thread::scope(|scope| {
+            let a = scope.spawn(|| in_shard_pool(2, || sum(1_000)));
+            let b = scope.spawn(|| in_shard_pool(2, || sum(2_000)));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!(both, (sum(1_000), sum(2_000)));
+        // The work runs on the pool's thread, not on the caller's (which is in no pool).
+        assert_eq!(rayon::current_thread_index(), None);
+        assert!(in_shard_pool(cores(), rayon::current_thread_index).is_some());
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //! On the CPU backends the same workers also run row shards of one batch (`--cpu-shards S`):
 //! each batch is split into `S` shards of its rows and the workers (`S` per device, all on the
 //! one CPU device) back-propagate them at once, which keeps every core busy in the element-wise
-//! operations that burn's CPU backends run on the calling thread. Each worker draws its dropout
+//! operations that burn's CPU backends run on the calling thread. Each of those workers runs
+//! its shard in a thread pool of its own with its share of the cores ([`in_shard_pool`]), so
+//! that its matrix products and row passes stay on its cores instead of meeting the other shards' at every operation's
+//! barrier in the shared pool. Each worker draws its dropout
 //! masks from its own generator, seeded by its shard ([`with_thread_seed`]), so a run
 //! reproduces them whatever the order the threads reach the device in.
 
@@ -26,6 +29,7 @@ use burn_train::train::MultiDevicesTrainStep;
 use burn_train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use honyaku_core::Seq2Seq;
 use honyaku_core::dropout::with_thread_seed;
+use honyaku_core::shards::{in_shard_pool, is_cpu};
 use honyaku_data::batcher::HostBatch;
 
 use super::step::{Gradients, StepStats, batch_grads, batch_stats, group_tokens};
@@ -50,6 +54,9 @@ pub struct Shard {
     pub label_smoothing: f64,
     /// Seed for the worker's device (dropout masks).
     pub seed: u64,
+    /// Row shards of the batch running at once on a CPU device, each in its own thread pool
+    /// ([`in_shard_pool`]); 0 on other devices (the shared pool).
+    pub cpu_shards: usize,
 }
 
 /// What a worker sends back besides the gradients.
@@ -79,15 +86,23 @@ impl<M: Seq2Seq> TrainStep for Replica<M> {
         let device = replica_device(&self.model);
         // GPU dropout draws from the device's generator; the CPU's from the thread's.
         device.seed(shard.seed);
-        let Gradients { grads, stats } = with_thread_seed(shard.seed, || {
-            batch_grads(
-                &self.model,
-                &shard.batch,
-                &device,
-                shard.weight,
-                shard.label_smoothing,
-            )
-        });
+        let Shard {
+            batch,
+            weight,
+            label_smoothing,
+            seed,
+            ..
+        } = shard;
+        let model = self.model.clone();
+        let work = move || {
+            with_thread_seed(seed, || {
+                batch_grads(&model, &batch, &device, weight, label_smoothing)
+            })
+        };
+        let Gradients { grads, stats } = match shard.cpu_shards {
+            0 => work(),
+            shards => in_shard_pool(shards, work),
+        };
         TrainOutput {
             grads,
             item: ShardStats {
@@ -210,6 +225,11 @@ impl<M: Seq2Seq> DataParallel<M> {
                 &split[..]
             }
         };
+        // Row shards of a CPU device each keep their work on their share of the cores.
+        let cpu_shards = match self.shards > 1 && is_cpu(main) {
+            true => self.shards,
+            false => 0,
+        };
         let mut outputs = Vec::with_capacity(group.len());
         for (round, chunk) in group.chunks(self.devices.len()).enumerate() {
             let mut loaders: Vec<Box<dyn DataLoaderIterator<Shard>>> = (0..self.devices.len())
@@ -222,6 +242,7 @@ impl<M: Seq2Seq> DataParallel<M> {
                             weight: batch.n_tgt_tokens as f32 / total as f32,
                             label_smoothing,
                             seed: seed ^ index as u64,
+                            cpu_shards,
                         }
                     });
                     Box::new(OneShard(shard)) as Box<dyn DataLoaderIterator<Shard>>
