@@ -69,10 +69,10 @@ impl SourceBatch {
 }
 
 /// Runs `search` on `shards` row shards of `source`, each on its own thread (and thread pool,
-/// [`in_shard_pool`]) with its own handle on the model, and returns the per-row results in row order. The shards keep the
-/// batch's padded width, so each row gets the length limit it has in the whole batch and the
-/// same output as `search(model, source)` (up to the rounding of products of other shapes).
-/// One shard runs `search` on the calling thread.
+/// [`in_shard_pool`]) with its own handle on the model, and returns the per-row results in row
+/// order. The shards keep the batch's padded width, so each row gets the length limit it has in
+/// the whole batch and the same output as `search(model, source)` (up to the rounding of
+/// products of other shapes). One shard runs `search` on the calling thread.
 pub fn in_row_shards<M, T, F>(model: &M, source: &SourceBatch, shards: usize, search: F) -> Vec<T>
 where
     M: Seq2Seq,
@@ -106,8 +106,9 @@ where
 /// barrier in the shared pool. The pool is made once per calling thread (a training worker
 /// keeps its own across updates).
 pub fn in_shard_pool<T: Send>(shards: usize, work: impl FnOnce() -> T + Send) -> T {
+    type Pool = Option<(usize, Arc<rayon::ThreadPool>)>;
     thread_local! {
-        static POOL: RefCell<Option<(usize, Arc<rayon::ThreadPool>)>> = const { RefCell::new(None) };
+        static POOL: RefCell<Pool> = const { RefCell::new(None) };
     }
     let threads = (cores() / shards.max(1)).max(1);
     let pool = POOL.with_borrow_mut(|slot| match slot {
@@ -149,8 +150,7 @@ mod tests {
         assert_eq!(inside, (1, sum(10_000)));
         let half = in_shard_pool(2, rayon::current_num_threads);
         assert_eq!(half, (cores() / 2).max(1));
-        // Two shard threads at once, each with its own pool; the calling thread's pool is the
-        // global one again afterwards.
+        // Two shard threads at once, each with its own pool.
         let both = std::thread::scope(|scope| {
             let a = scope.spawn(|| in_shard_pool(2, || sum(1_000)));
             let b = scope.spawn(|| in_shard_pool(2, || sum(2_000)));

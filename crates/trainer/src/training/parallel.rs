@@ -16,10 +16,10 @@
 //! one CPU device) back-propagate them at once, which keeps every core busy in the element-wise
 //! operations that burn's CPU backends run on the calling thread. Each of those workers runs
 //! its shard in a thread pool of its own with its share of the cores ([`in_shard_pool`]), so
-//! that its matrix products and row passes stay on its cores instead of meeting the other shards' at every operation's
-//! barrier in the shared pool. Each worker draws its dropout
-//! masks from its own generator, seeded by its shard ([`with_thread_seed`]), so a run
-//! reproduces them whatever the order the threads reach the device in.
+//! that its matrix products and row passes stay on its cores instead of meeting the other
+//! shards' at every operation's barrier in the shared pool. Each worker draws its dropout masks
+//! from its own generator, seeded by its shard ([`with_thread_seed`]), so a run reproduces
+//! them whatever the order the threads reach the device in.
 
 use burn::data::dataloader::{DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
@@ -225,9 +225,10 @@ impl<M: Seq2Seq> DataParallel<M> {
                 &split[..]
             }
         };
-        // Row shards of a CPU device each keep their work on their share of the cores.
+        // Row shards of a CPU device each keep their work on their share of the cores (all the
+        // workers run on the one CPU device at once).
         let cpu_shards = match self.shards > 1 && is_cpu(main) {
-            true => self.shards,
+            true => self.devices.len(),
             false => 0,
         };
         let mut outputs = Vec::with_capacity(group.len());
