@@ -93,15 +93,18 @@ impl<M: Seq2Seq> TrainStep for Replica<M> {
             seed,
             ..
         } = shard;
-        let model = self.model.clone();
-        let work = move || {
+        let grads_of = |model: &M| {
             with_thread_seed(seed, || {
-                batch_grads(&model, &batch, &device, weight, label_smoothing)
+                batch_grads(model, &batch, &device, weight, label_smoothing)
             })
         };
         let Gradients { grads, stats } = match shard.cpu_shards {
-            0 => work(),
-            shards => in_shard_pool(shards, work),
+            0 => grads_of(&self.model),
+            // The pool's thread gets its own handle on the model (`M` is not `Sync`).
+            shards => {
+                let model = self.model.clone();
+                in_shard_pool(shards, move || grads_of(&model))
+            }
         };
         TrainOutput {
             grads,
