@@ -115,15 +115,23 @@ impl Optimizer for FusedAdam {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::module::Param;
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::GradientsParams;
 
     use crate::search::to_host_floats;
 
+    /// The same layer at every call, without the global RNG (which tests running at the
+    /// same time draw from).
     fn layer(device: &Device) -> Linear {
-        let _rng = crate::rng_lock();
-        device.seed(7);
-        LinearConfig::new(5, 3).init(device)
+        let mut layer = LinearConfig::new(5, 3).init(device);
+        let w: Vec<f32> = (0..15)
+            .map(|i| ((i * 7) % 11) as f32 / 10.0 - 0.5)
+            .collect();
+        layer.weight = Param::from_tensor(Tensor::from_data(TensorData::new(w, [5, 3]), device));
+        let bias = Tensor::from_data([0.1, -0.2, 0.3], device);
+        layer.bias = Some(Param::from_tensor(bias));
+        layer
     }
 
     /// `steps` updates of `layer` on a fixed batch.
