@@ -4,9 +4,9 @@
 //! length penalty (Wu et al. 2016).
 
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 
 use crate::batch::SourceBatch;
+use crate::log_probs::log_probs;
 use crate::model::Seq2Seq;
 use crate::search::{Hypothesis, SearchConfig, to_host_floats, to_host_rows};
 use crate::special::{BOS_ID, EOS_ID};
@@ -180,7 +180,7 @@ fn top_candidates(
     k: usize,
 ) -> (Vec<f32>, Vec<u32>, usize) {
     let [_, vocab] = logits.dims();
-    let log_probs = to_host_floats(log_softmax(logits, 1));
+    let log_probs = to_host_floats(log_probs(logits));
     let width = 2 * k;
     let mut values = Vec::with_capacity(sentences * width);
     let mut indices = Vec::with_capacity(sentences * width);

@@ -18,6 +18,7 @@ pub mod fused_lstm;
 pub mod gru;
 mod host_gemm;
 pub mod linear;
+pub mod log_probs;
 pub mod loss;
 pub mod lstm_state;
 pub mod mask;

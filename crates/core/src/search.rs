@@ -1,9 +1,9 @@
 //! Search, written once against [`Seq2Seq`]: no per-architecture branches.
 
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 
 use crate::batch::SourceBatch;
+use crate::log_probs::best_tokens;
 use crate::model::Seq2Seq;
 use crate::special::{BOS_ID, EOS_ID};
 
@@ -64,12 +64,12 @@ pub fn greedy_search<M: Seq2Seq>(
     for _ in 0..config.max_len(src_len) {
         let step = model.decode_step(&memory, state, prev);
         state = step.state;
-        let log_probs = log_softmax(step.logits, 1);
-        let best = log_probs.clone().argmax(1);
-        let scores = log_probs.gather(1, best.clone()).reshape([batch]);
-        prev = best.reshape([batch]);
-        let ids = to_host_ints(prev.clone());
-        let scores = to_host_floats(scores);
+        // Each row's best token and its log-probability, `[batch, 2]`, read in one go.
+        let picks = to_host_floats(best_tokens(step.logits));
+        let ids: Vec<u32> = picks.iter().step_by(2).map(|id| *id as u32).collect();
+        let scores: Vec<f32> = picks.iter().skip(1).step_by(2).copied().collect();
+        let next: Vec<i64> = ids.iter().map(|id| i64::from(*id)).collect();
+        prev = Tensor::from_data(TensorData::new(next, [batch]), &device);
         let attention = step
             .attention
             .filter(|_| config.keep_attention)

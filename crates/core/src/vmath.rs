@@ -1,5 +1,6 @@
-//! Vectorised `exp`, `σ` and `tanh` over `f32` slices, for the host kernels
-//! ([`crate::fused_lstm`], [`crate::additive_score`]).
+//! Vectorised `exp`, `σ` and `tanh` over `f32` slices, and the row reductions (maximum, sum,
+//! `log Σ e^z`), for the host kernels ([`crate::fused_lstm`], [`crate::additive_score`],
+//! [`crate::token_loss`], [`crate::log_probs`]).
 //!
 //! libm's `expf` is scalar: in the fused LSTM cell, five of them per hidden unit took as long
 //! as the step's gemm (docs/BENCHMARKS.md, change 11). Here `exp` is a branch-free range
@@ -105,6 +106,55 @@ in_place!(
     tanh_in_place,
     tanh_one
 );
+
+/// Rows are handed to the thread pool in chunks of at least this many values.
+const PARALLEL_VALUES: usize = 16 * 1024;
+/// Lanes of the vectorised reductions.
+const LANES: usize = 16;
+
+/// Rows per parallel task for the row kernels over rows of `row_len` values
+/// ([`crate::token_loss`], [`crate::log_probs`]).
+pub fn rows_per_task(row_len: usize) -> usize {
+    PARALLEL_VALUES.div_ceil(row_len.max(1)).max(1)
+}
+
+/// `log Σ e^{z}` with the maximum subtracted first; `scratch` is reused between rows.
+pub fn log_sum_exp(z: &[f32], scratch: &mut Vec<f32>) -> f32 {
+    let m = max(z);
+    scratch.clear();
+    scratch.extend(z.iter().map(|z| z - m));
+    exp_in_place(scratch);
+    m + sum(scratch).ln()
+}
+
+/// The largest value (NaNs are skipped; `-∞` for none).
+pub fn max(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, x| m.max(*x));
+    for chunk in chunks {
+        for (m, x) in lanes.iter_mut().zip(chunk) {
+            *m = if *x > *m { *x } else { *m };
+        }
+    }
+    lanes.iter().fold(tail, |m, x| m.max(*x))
+}
+
+/// The sum, in [`LANES`] partial sums (so that it vectorises).
+pub fn sum(values: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (s, x) in lanes.iter_mut().zip(chunk) {
+            *s += x;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
 
 /// The widest vector instructions of this CPU that the slice functions use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,5 +262,15 @@ mod tests {
                 assert!((a - b).abs() <= f32::EPSILON, "{a} vs {b}");
             }
         }
+    }
+
+    #[test]
+    fn max_and_sum_cover_every_lane_and_the_tail() {
+        for n in [1, 15, 16, 17, 40] {
+            let v: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            assert_eq!(max(&v), (n - 1) as f32);
+            assert_eq!(sum(&v), (n * (n - 1) / 2) as f32);
+        }
+        assert_eq!(max(&[f32::NAN, -2.0]), -2.0);
     }
 }

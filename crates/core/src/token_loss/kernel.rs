@@ -9,17 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::vmath;
-
-/// Rows are handed to the thread pool in chunks of at least this many logits.
-const PARALLEL_VALUES: usize = 16 * 1024;
-/// Lanes of the vectorised sums.
-const LANES: usize = 16;
-
-/// Rows per parallel task for rows of `vocab` logits.
-fn rows_per_task(vocab: usize) -> usize {
-    PARALLEL_VALUES.div_ceil(vocab.max(1)).max(1)
-}
+use crate::vmath::{self, log_sum_exp, rows_per_task, sum};
 
 /// The target of a row as an index into its logits.
 ///
@@ -67,44 +57,6 @@ pub fn forward(vocab: usize, logits: &[f32], targets: &[f32]) -> Losses {
             });
     }
     Losses { losses, lse }
-}
-
-/// `log Σ e^{z}` with the maximum subtracted first; `scratch` is reused between rows.
-fn log_sum_exp(z: &[f32], scratch: &mut Vec<f32>) -> f32 {
-    let m = max(z);
-    scratch.clear();
-    scratch.extend(z.iter().map(|z| z - m));
-    vmath::exp_in_place(scratch);
-    m + sum(scratch).ln()
-}
-
-/// The largest value (NaNs are skipped; the sums then carry them into the loss).
-fn max(values: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let tail = chunks
-        .remainder()
-        .iter()
-        .fold(f32::NEG_INFINITY, |m, x| m.max(*x));
-    for chunk in chunks {
-        for (m, x) in lanes.iter_mut().zip(chunk) {
-            *m = if *x > *m { *x } else { *m };
-        }
-    }
-    lanes.iter().fold(tail, |m, x| m.max(*x))
-}
-
-/// The sum, in [`LANES`] partial sums (so that it vectorises).
-fn sum(values: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().sum();
-    for chunk in chunks {
-        for (s, x) in lanes.iter_mut().zip(chunk) {
-            *s += x;
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// The gradient of the logits from the losses' gradient `dlosses` (`[rows, 2]`), the forward
@@ -219,15 +171,6 @@ mod tests {
                 "dz[{i}] {} vs {numeric}",
                 dz[i]
             );
-        }
-    }
-
-    #[test]
-    fn max_and_sum_cover_every_lane_and_the_tail() {
-        for n in [1, 15, 16, 17, 40] {
-            let v: Vec<f32> = (0..n).map(|i| i as f32).collect();
-            assert_eq!(max(&v), (n - 1) as f32);
-            assert_eq!(sum(&v), (n * (n - 1) / 2) as f32);
         }
     }
 }
