@@ -86,13 +86,21 @@ fn xavier_linear(d_in: usize, d_out: usize, device: &Device) -> Linear {
     }
 }
 
-/// The self-attention keys and values of the positions decoded so far,
-/// `[batch, 2 · heads, len, d_head]`: the keys of head `h` in block `h`, its values in block
-/// `heads + h`, so that each step reads every head's keys as one dense block.
+/// Positions a [`KvCache`] grows to when its first step's buffer is full.
+const MIN_CAPACITY: usize = 16;
+
+/// The self-attention keys and values of the positions decoded so far, in a buffer
+/// `[batch, 2 · heads, capacity, d_head]` whose first `len` positions are filled: the keys of
+/// head `h` in block `h`, its values in block `heads + h`, so that each step reads every
+/// head's keys as one dense block. A step writes its keys and values into the spare capacity
+/// (in place when the buffer is not shared), and a full buffer doubles, so decoding `n` tokens
+/// copies `O(n)` positions rather than the whole cache at every step.
 #[derive(Debug, Clone)]
 pub struct KvCache {
-    /// Keys, then values, head after head.
+    /// Keys, then values, head after head; positions `len ..` are spare.
     pub kv: Tensor<4>,
+    /// Filled positions.
+    pub len: usize,
 }
 
 impl KvCache {
@@ -103,30 +111,48 @@ impl KvCache {
         let blocks = qkv.reshape([batch, t, 3 * n_heads, width / (3 * n_heads)]);
         Self {
             kv: blocks.swap_dims(1, 2).narrow(1, n_heads, 2 * n_heads),
+            len: t,
         }
     }
 
     /// Number of cached positions.
     pub fn len(&self) -> usize {
-        self.kv.dims()[2]
+        self.len
     }
 
     /// Whether no position is cached.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
+    }
+
+    /// The filled positions `[batch, 2 · heads, len, d_head]` (a view).
+    pub fn filled(&self) -> Tensor<4> {
+        self.kv.clone().narrow(2, 0, self.len)
     }
 
     /// Keeps (and repeats) the batch rows `rows: [new_batch]`.
     pub fn select(&self, rows: Tensor<1, Int>) -> Self {
         Self {
             kv: self.kv.clone().select(0, rows),
+            len: self.len,
         }
     }
 
     /// The cache with `other`'s positions appended (along the length axis).
     pub fn append(self, other: KvCache) -> Self {
+        let (len, added) = (self.len, other.len);
+        let [batch, blocks, capacity, d_head] = self.kv.dims();
+        let kv = if len + added <= capacity {
+            self.kv
+        } else {
+            let grown = (2 * capacity).max(len + added).max(MIN_CAPACITY);
+            let shape = [batch, blocks, grown, d_head];
+            let filled = self.filled();
+            Tensor::zeros(shape, &filled.device()).slice_assign(s![.., .., 0..len, ..], filled)
+        };
         Self {
-            kv: Tensor::cat(vec![self.kv, other.kv], 2),
+            kv: kv.slice_assign(s![.., .., len..len + added, ..], other.filled()),
+            len: len + added,
         }
     }
 }
@@ -175,7 +201,10 @@ impl ProjectedSource {
     fn attention_memory(&self) -> Memory {
         match &self.memory {
             SourceMemory::Rows(kv) => Memory::Rows(kv.clone()),
-            SourceMemory::Heads(kv) => Memory::Heads(kv.clone()),
+            SourceMemory::Heads(kv) => Memory::Heads {
+                kv: kv.clone(),
+                len: kv.dims()[2],
+            },
         }
     }
 }
@@ -283,7 +312,10 @@ impl SelfAttention {
         };
         // The keys and values are read in place from the fused projection, or from the cache.
         let memory = match &cache {
-            Some(cache) if cache.len() > t => Memory::Heads(cache.kv.clone()),
+            Some(cache) if cache.len() > t => Memory::Heads {
+                kv: cache.kv.clone(),
+                len: cache.len(),
+            },
             _ => Memory::InQuery,
         };
         let inputs = AttentionInputs {
@@ -399,12 +431,57 @@ mod tests {
             let step = x.clone().slice(s![.., t..t + 1, ..]);
             let (out, next) = attn.forward(step, past, KeyMask::default());
             let next = next.expect("a decoding step keeps its cache");
-            assert_eq!(next.kv.dims(), [2, 8, t + 1, 4]);
+            assert_eq!(next.filled().dims(), [2, 8, t + 1, 4]);
             outs.push(out);
             past = Some(next);
         }
         let diff = max_abs_diff(full, Tensor::cat(outs, 1));
         assert!(diff < 1e-5, "{diff}");
+    }
+
+    #[test]
+    fn appending_grows_the_buffer_and_never_changes_a_shared_cache() {
+        let device = device();
+        let normal = Distribution::Normal(0.0, 1.0);
+        let steps: Vec<Tensor<4>> = (0..40)
+            .map(|_| Tensor::random([2, 4, 1, 3], normal, &device))
+            .collect();
+        let mut cache: Option<KvCache> = None;
+        let mut kept = Vec::new();
+        for (t, kv) in steps.iter().enumerate() {
+            let new = KvCache {
+                kv: kv.clone(),
+                len: 1,
+            };
+            let next = match cache {
+                Some(cache) => cache.append(new),
+                None => new,
+            };
+            let capacity = next.kv.dims()[2];
+            assert_eq!(next.len(), t + 1);
+            assert!(
+                capacity > t && capacity <= (2 * t).max(MIN_CAPACITY),
+                "{capacity}"
+            );
+            // A clone shares the buffer; later appends to the original must not show in it.
+            if t % 7 == 0 {
+                kept.push((t + 1, next.clone()));
+            }
+            cache = Some(next);
+        }
+        let all = Tensor::cat(steps, 2);
+        assert_eq!(
+            to_host_floats(cache.unwrap().filled()),
+            to_host_floats(all.clone())
+        );
+        for (len, clone) in kept {
+            let want = all.clone().narrow(2, 0, len);
+            assert_eq!(
+                to_host_floats(clone.filled()),
+                to_host_floats(want),
+                "{len}"
+            );
+        }
     }
 
     #[test]
@@ -476,7 +553,7 @@ mod tests {
     fn select_repeats_and_reorders_rows() {
         let device = device();
         let kv = Tensor::<4>::from_data([[[[1.0, 1.5]]], [[[2.0, 2.5]]]], &device);
-        let cache = KvCache { kv };
+        let cache = KvCache { kv, len: 1 };
         let rows = Tensor::<1, Int>::from_data([1, 0, 0], &device);
         let picked = to_host_floats(cache.select(rows.clone()).kv);
         assert_eq!(picked, vec![2.0, 2.5, 1.0, 1.5, 1.0, 1.5]);

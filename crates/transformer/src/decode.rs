@@ -26,12 +26,18 @@ impl Transformer {
             cache: run.cache,
             step: state.step + 1,
         };
-        self.finish_step(hidden, state, run.cross_weights)
+        self.finish_step(
+            hidden,
+            memory.output_weight.clone(),
+            state,
+            run.cross_weights,
+        )
     }
 
     fn finish_step(
         &self,
         hidden: Tensor<2>,
+        output_weight: Tensor<2>,
         state: TransformerState,
         cross_weights: Vec<Tensor<4>>,
     ) -> (Step<TransformerState>, Vec<Tensor<4>>) {
@@ -40,7 +46,7 @@ impl Transformer {
             w.clone().mean_dim(1).reshape([batch, src_len])
         });
         let step = Step {
-            logits: self.project(hidden),
+            logits: self.project_with(hidden, output_weight),
             state,
             attention,
         };

@@ -173,7 +173,32 @@ impl Transformer {
             Some(weight) => weight.val(),
             None => self.tgt_embed.weight.val().transpose(),
         };
+        self.project_with(hidden, weight)
+    }
+
+    /// [`Self::project`] with the output weight `[d_model, tgt_vocab]` given.
+    pub(crate) fn project_with<const D: usize>(
+        &self,
+        hidden: Tensor<D>,
+        weight: Tensor<2>,
+    ) -> Tensor<D> {
         linear_rows(hidden, weight, Some(self.output_bias.val()))
+    }
+
+    /// The output weight `[d_model, tgt_vocab]` with its rows contiguous.
+    pub(crate) fn output_weight_rows(&self) -> Tensor<2> {
+        match &self.output_weight {
+            Some(weight) => weight.val(),
+            None => {
+                let [vocab, d_model] = self.tgt_embed.weight.dims();
+                self.tgt_embed
+                    .weight
+                    .val()
+                    .transpose()
+                    .reshape([vocab * d_model])
+                    .reshape([d_model, vocab])
+            }
+        }
     }
 }
 
@@ -190,6 +215,7 @@ impl Seq2Seq for Transformer {
                 .map(|layer| layer.cross_attn.project_memory(states.clone()))
                 .collect(),
             src_pad: source.src_pad.clone(),
+            output_weight: self.output_weight_rows(),
         }
     }
 
@@ -396,7 +422,7 @@ mod tests {
             state = step.state;
             assert_eq!(state.step, t);
             assert_eq!(state.cache.len(), 2);
-            assert_eq!(state.cache[1].kv.dims(), [b, 8, t, 8]);
+            assert_eq!(state.cache[1].filled().dims(), [b, 8, t, 8]);
         }
         let (_, layers) = model.decode_step_with_cross_attention(
             &memory,

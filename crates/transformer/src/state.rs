@@ -12,6 +12,8 @@ pub struct TransformerMemory {
     pub cross: Vec<ProjectedSource>,
     /// `[batch, src_len]`, `true` at source padding.
     pub src_pad: Tensor<2, Bool>,
+    /// The output projection `[d_model, tgt_vocab]`, laid out row-major once per search.
+    pub output_weight: Tensor<2>,
 }
 
 impl TransformerMemory {
@@ -24,6 +26,7 @@ impl TransformerMemory {
                 .map(|kv| kv.select(rows.clone()))
                 .collect(),
             src_pad: self.src_pad.clone().select(0, rows),
+            output_weight: self.output_weight.clone(),
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::flex_host::{constant, contiguous, flex_tensor, floats, register_grads
 pub struct AttentionTensors<B: Backend> {
     /// `[batch, tq, cq]`.
     pub query: FloatTensor<B>,
-    /// `[batch, tk, ck]` (may be the same tensor as `query`) or `[batch, 2 · heads, tk, d_head]`,
-    /// as `layout` says.
+    /// `[batch, tk, ck]` (may be the same tensor as `query`) or
+    /// `[batch, 2 · heads, capacity, d_head]`, as `layout` says.
     pub memory: FloatTensor<B>,
     /// `[batch, tk]`, 1 at masked keys.
     #[extension_type]
@@ -83,17 +83,17 @@ impl HostInputs {
     fn new(t: AttentionTensors<Flex>, spec: AttentionSpec, layout: Layout) -> Self {
         let (query, memory) = (contiguous(t.query), contiguous(t.memory));
         let (qs, ms) = (query.layout().shape(), memory.layout().shape());
-        // `[batch, tk, ck]` or `[batch, 2 · heads, tk, d_head]`.
-        let (tk, columns) = match layout {
-            Layout::Rows => (ms[1], ms[2]),
-            Layout::Heads => (ms[2], ms[3]),
+        // `[batch, tk, ck]` or `[batch, 2 · heads, capacity, d_head]`.
+        let tk = match layout {
+            Layout::Rows => ms[1],
+            Layout::Heads { len } => len,
         };
         let dims = Dims {
             batch: qs[0],
             tq: qs[1],
             tk,
             cq: qs[2],
-            memory: Strides::new(&spec, layout, tk, columns),
+            memory: Strides::new(&spec, layout, ms),
         };
         HostInputs {
             dims,

@@ -8,8 +8,9 @@
 //! - `memory`, in one of two [`Layout`]s: [`Layout::Rows`], `[batch, tk, ck]` with head `h`'s
 //!   keys from column `k_offset + h · d_head` and its values from `v_offset + h · d_head`
 //!   (projections as they come, or `query` itself); or [`Layout::Heads`],
-//!   `[batch, 2 · heads, tk, d_head]` with the keys of head `h` in block `h` and its values in
-//!   block `heads + h` (a decoding cache, each head's keys dense);
+//!   `[batch, 2 · heads, capacity, d_head]` with the keys of head `h` in block `h` and its
+//!   values in block `heads + h`, the first `tk` positions of each block used (a decoding
+//!   cache that grows in place, each head's keys dense);
 //! - `pad: [batch, tk]`, non-zero at masked keys;
 //! - the context `[batch, tq, heads · d_head]` (the heads merged), the weights
 //!   `[batch, heads, tq, tk]`.
@@ -68,8 +69,12 @@ pub struct AttentionSpec {
 pub enum Layout {
     /// `[batch, tk, ck]`, heads side by side in each row.
     Rows,
-    /// `[batch, 2 · heads, tk, d_head]`, keys then values, head after head.
-    Heads,
+    /// `[batch, 2 · heads, capacity, d_head]`, keys then values, head after head, the first
+    /// `len` positions of each head's block used (tk = `len`).
+    Heads {
+        /// The positions used.
+        len: usize,
+    },
 }
 
 impl AttentionSpec {
@@ -111,25 +116,28 @@ pub struct Strides {
 }
 
 impl Strides {
-    /// The strides of `layout` for `tk` positions in rows of `columns` values
-    /// ([`Layout::Rows`]).
-    pub fn new(spec: &AttentionSpec, layout: Layout, tk: usize, columns: usize) -> Self {
+    /// The strides of a memory of `shape` in `layout`: `[batch, tk, columns]`
+    /// ([`Layout::Rows`]) or `[batch, 2 · heads, capacity, d_head]` ([`Layout::Heads`]).
+    pub fn new(spec: &AttentionSpec, layout: Layout, shape: &[usize]) -> Self {
         let dh = spec.d_head;
         match layout {
             Layout::Rows => Strides {
-                row: columns,
+                row: shape[2],
                 head: dh,
                 key: spec.k_offset,
                 value: spec.v_offset,
-                sentence: tk * columns,
+                sentence: shape[1] * shape[2],
             },
-            Layout::Heads => Strides {
-                row: dh,
-                head: tk * dh,
-                key: 0,
-                value: spec.heads * tk * dh,
-                sentence: 2 * spec.heads * tk * dh,
-            },
+            Layout::Heads { .. } => {
+                let block = shape[2] * dh;
+                Strides {
+                    row: dh,
+                    head: block,
+                    key: 0,
+                    value: spec.heads * block,
+                    sentence: 2 * spec.heads * block,
+                }
+            }
         }
     }
 

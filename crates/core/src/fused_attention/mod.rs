@@ -47,9 +47,15 @@ pub enum Memory {
     InQuery,
     /// `[batch, tk, ck]`, keys at columns `spec.k_offset ..`, values at `spec.v_offset ..`.
     Rows(Tensor<3>),
-    /// `[batch, 2 · heads, tk, d_head]`: the keys of head `h` in block `h`, its values in block
-    /// `heads + h` (a decoding cache: each head's keys dense).
-    Heads(Tensor<4>),
+    /// `kv: [batch, 2 · heads, capacity, d_head]`: the keys of head `h` in block `h`, its values
+    /// in block `heads + h`, the first `len` (= tk) positions of each block used (a decoding
+    /// cache that grows in place: each head's keys dense).
+    Heads {
+        /// The blocks.
+        kv: Tensor<4>,
+        /// The positions used, at most `capacity`.
+        len: usize,
+    },
 }
 
 /// What attends to what: `query: [batch, tq, cq]` holds the queries at columns
@@ -70,7 +76,7 @@ impl AttentionInputs {
     fn layout(&self) -> Layout {
         match self.memory {
             Memory::InQuery | Memory::Rows(_) => Layout::Rows,
-            Memory::Heads(_) => Layout::Heads,
+            Memory::Heads { len, .. } => Layout::Heads { len },
         }
     }
 
@@ -79,7 +85,7 @@ impl AttentionInputs {
         let memory = match self.memory {
             Memory::InQuery => self.query.clone().into_dispatch(),
             Memory::Rows(m) => m.into_dispatch(),
-            Memory::Heads(m) => m.into_dispatch(),
+            Memory::Heads { kv, .. } => kv.into_dispatch(),
         };
         AttentionTensors {
             query: self.query.into_dispatch(),
@@ -115,10 +121,11 @@ fn check(spec: &AttentionSpec, query: &Tensor<3>, memory: &Memory) {
     match memory {
         Memory::InQuery => rows(bq, cq),
         Memory::Rows(m) => rows(m.dims()[0], m.dims()[2]),
-        Memory::Heads(m) => {
-            let [bm, blocks, _, dh] = m.dims();
+        Memory::Heads { kv, len } => {
+            let [bm, blocks, capacity, dh] = kv.dims();
             assert_eq!(bq, bm, "query and memory batches differ");
             assert_eq!([blocks, dh], [2 * spec.heads, spec.d_head], "memory blocks");
+            assert!(*len <= capacity, "{len} positions used of {capacity}");
         }
     }
 }
@@ -176,7 +183,10 @@ pub fn attention_ops(
             rows(&inputs.query, spec.v_offset),
         ),
         Memory::Rows(m) => (rows(m, spec.k_offset), rows(m, spec.v_offset)),
-        Memory::Heads(m) => (m.clone().narrow(1, 0, h), m.clone().narrow(1, h, h)),
+        Memory::Heads { kv, len } => {
+            let kv = kv.clone().narrow(2, 0, *len);
+            (kv.clone().narrow(1, 0, h), kv.narrow(1, h, h))
+        }
     };
     let [batch, tq, _] = inputs.query.dims();
     let tk = k.dims()[2];
@@ -245,7 +255,7 @@ mod tests {
         /// `(tk, ck)` of a [`Memory::Rows`] memory; `None`: keys and values in the query
         /// tensor (self-attention, `tk = tq`).
         memory: Option<(usize, usize)>,
-        /// The memory in [`Layout::Heads`] instead (`tk` from `memory`).
+        /// The memory in [`Layout::Heads`] instead (`tk` from `memory`, with spare capacity).
         heads: bool,
         cq: usize,
         q_offset: usize,
@@ -329,8 +339,10 @@ mod tests {
         let memory = match c.memory {
             None => Memory::InQuery,
             Some((tk, _)) if c.heads => {
-                let shape = [B, 2 * HEADS, tk, DH];
-                Memory::Heads(tracked4(Tensor::random(shape, normal, device)))
+                // Two positions of spare capacity, which the attention must not read.
+                let shape = [B, 2 * HEADS, tk + 2, DH];
+                let kv = tracked4(Tensor::random(shape, normal, device));
+                Memory::Heads { kv, len: tk }
             }
             Some((tk, ck)) => Memory::Rows(tracked(Tensor::random([B, tk, ck], normal, device))),
         };
@@ -402,10 +414,10 @@ mod tests {
                 match &x.memory {
                     Memory::InQuery => {}
                     Memory::Rows(m) => grad(m, "memory gradient"),
-                    Memory::Heads(m) => assert_close(
+                    Memory::Heads { kv, .. } => assert_close(
                         &what("memory gradient"),
-                        m.grad(&g_got).unwrap(),
-                        m.grad(&g_want).unwrap(),
+                        kv.grad(&g_got).unwrap(),
+                        kv.grad(&g_want).unwrap(),
                     ),
                 }
             }
