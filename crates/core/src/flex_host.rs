@@ -34,6 +34,16 @@ pub(crate) fn floats(tensor: &FlexTensor) -> &[f32] {
     tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
+/// The values of a tensor made by [`contiguous`], writable: only the tensor's own range of its
+/// buffer (a view may start inside a larger one), copied first when the buffer is shared.
+pub(crate) fn floats_mut(tensor: &mut FlexTensor) -> &mut [f32] {
+    let (start, end) = tensor
+        .layout()
+        .contiguous_offsets()
+        .expect("a contiguous tensor");
+    &mut tensor.storage_mut::<f32>()[start..end]
+}
+
 /// A tensor of `shape` holding `values`.
 pub(crate) fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, Shape::from(shape)))

@@ -6,7 +6,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 
 use super::kernel::{self, Step};
-use crate::flex_host::{contiguous, floats};
+use crate::flex_host::{contiguous, floats, floats_mut};
 
 /// Adam's element-wise passes.
 #[backend_extension(Flex)]
@@ -33,7 +33,7 @@ pub trait FusedAdamBackend: Backend {
 impl FusedAdamBackend for Flex {
     fn adam_ema(x: FlexTensor, g: FlexTensor, beta: f32, square: bool) -> FlexTensor {
         let (mut x, g) = (contiguous(x), contiguous(g));
-        kernel::ema(x.storage_mut::<f32>(), floats(&g), beta, square);
+        kernel::ema(floats_mut(&mut x), floats(&g), beta, square);
         x
     }
 
@@ -51,7 +51,7 @@ impl FusedAdamBackend for Flex {
             combined,
             epsilon,
         };
-        kernel::apply(p.storage_mut::<f32>(), floats(&m), floats(&v), step);
+        kernel::apply(floats_mut(&mut p), floats(&m), floats(&v), step);
         p
     }
 }

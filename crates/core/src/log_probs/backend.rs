@@ -7,7 +7,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 
 use super::kernel;
-use crate::flex_host::{contiguous, flex_tensor, floats};
+use crate::flex_host::{contiguous, flex_tensor, floats, floats_mut};
 
 /// The searches' operations on logits `[rows, vocab]`.
 #[backend_extension(Flex)]
@@ -29,11 +29,7 @@ fn host(logits: FlexTensor) -> (FlexTensor, [usize; 2]) {
 impl LogProbsBackend for Flex {
     fn log_probs(logits: FlexTensor) -> FlexTensor {
         let (mut logits, [_, vocab]) = host(logits);
-        let (start, end) = logits
-            .layout()
-            .contiguous_offsets()
-            .expect("a contiguous tensor");
-        kernel::log_probs_in_place(vocab, &mut logits.storage_mut::<f32>()[start..end]);
+        kernel::log_probs_in_place(vocab, floats_mut(&mut logits));
         logits
     }
 

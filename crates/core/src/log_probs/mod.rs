@@ -100,6 +100,19 @@ mod tests {
     }
 
     #[test]
+    fn a_view_of_some_rows_gives_those_rows_and_leaves_the_tensor_unchanged() {
+        let flex = Device::flex();
+        let all = logits(&flex);
+        let before = to_host_floats(all.clone());
+        // Rows 1..3: a contiguous view that starts inside the buffer, which `all` shares.
+        let got = to_host_floats(log_probs(all.clone().slice(s![1..3, ..])));
+        #[allow(deprecated)] // ndarray is deprecated upstream but still selectable
+        let reference = logits(&Device::ndarray()).slice(s![1..3, ..]);
+        close(&got, &to_host_floats(log_softmax(reference, 1)), 1e-5);
+        assert_eq!(to_host_floats(all), before);
+    }
+
+    #[test]
     fn autodiff_devices_keep_the_tensor_operations() {
         let device = Device::flex().autodiff();
         assert!(!supported(&logits(&device)));
