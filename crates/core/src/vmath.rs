@@ -121,10 +121,16 @@ pub fn rows_per_task(row_len: usize) -> usize {
 /// `log Σ e^{z}` with the maximum subtracted first; `scratch` is reused between rows.
 pub fn log_sum_exp(z: &[f32], scratch: &mut Vec<f32>) -> f32 {
     let m = max(z);
+    m + sum_exp_below(z, m, scratch).ln()
+}
+
+/// `Σ e^{z − m}` (`m` the maximum of `z`, so no term overflows); `scratch` is reused between
+/// rows.
+pub fn sum_exp_below(z: &[f32], m: f32, scratch: &mut Vec<f32>) -> f32 {
     scratch.clear();
     scratch.extend(z.iter().map(|z| z - m));
     exp_in_place(scratch);
-    m + sum(scratch).ln()
+    sum(scratch)
 }
 
 /// The largest value (NaNs are skipped; `-∞` for none).

@@ -2,7 +2,7 @@
 //! for heatmaps.
 
 use burn::prelude::*;
-use honyaku_core::{Seq2Seq, Step, TranslationBatch};
+use honyaku_core::{Step, TranslationBatch};
 
 use crate::model::{CrossWeights, Transformer};
 use crate::state::{TransformerMemory, TransformerState};
@@ -26,12 +26,9 @@ impl Transformer {
             cache: run.cache,
             step: state.step + 1,
         };
-        self.finish_step(
-            hidden,
-            memory.output_weight.clone(),
-            state,
-            run.cross_weights,
-        )
+        let weight = memory.output_weight.clone();
+        let weight = weight.unwrap_or_else(|| self.output_weight_rows());
+        self.finish_step(hidden, weight, state, run.cross_weights)
     }
 
     fn finish_step(
@@ -68,7 +65,7 @@ impl Transformer {
     /// Teacher-forced cross-attention of every decoder layer, averaged over heads:
     /// `[layers, batch, tgt_len, src_len]` (for heatmaps).
     pub fn cross_attention(&self, batch: &TranslationBatch) -> Tensor<4> {
-        let memory = self.encode(&batch.source);
+        let memory = self.memory(&batch.source, None);
         let ids = batch.tgt_in.clone();
         let run = self.run_decoder(&memory, ids, Vec::new(), 0, CrossWeights::All);
         average_heads(run.cross_weights)

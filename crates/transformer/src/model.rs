@@ -169,11 +169,7 @@ impl Transformer {
 
     /// Next-token scores for hidden states `[.., d_model]`.
     pub(crate) fn project<const D: usize>(&self, hidden: Tensor<D>) -> Tensor<D> {
-        let weight = match &self.output_weight {
-            Some(weight) => weight.val(),
-            None => self.tgt_embed.weight.val().transpose(),
-        };
-        self.project_with(hidden, weight)
+        self.project_with(hidden, self.output_weight())
     }
 
     /// [`Self::project`] with the output weight `[d_model, tgt_vocab]` given.
@@ -185,19 +181,41 @@ impl Transformer {
         linear_rows(hidden, weight, Some(self.output_bias.val()))
     }
 
-    /// The output weight `[d_model, tgt_vocab]` with its rows contiguous.
-    pub(crate) fn output_weight_rows(&self) -> Tensor<2> {
+    /// The output weight `[d_model, tgt_vocab]`: its own parameter, or the transposed target
+    /// embedding (a strided view) when tied.
+    fn output_weight(&self) -> Tensor<2> {
         match &self.output_weight {
             Some(weight) => weight.val(),
-            None => {
-                let [vocab, d_model] = self.tgt_embed.weight.dims();
-                self.tgt_embed
-                    .weight
-                    .val()
-                    .transpose()
-                    .reshape([vocab * d_model])
-                    .reshape([d_model, vocab])
-            }
+            None => self.tgt_embed.weight.val().transpose(),
+        }
+    }
+
+    /// [`Self::output_weight`] with its rows contiguous, for the products of decoding steps: a
+    /// strided right operand is repacked by the matrix product at every call. Reshaping to
+    /// one dimension copies a strided view in row-major order and leaves a contiguous one as
+    /// it is.
+    pub(crate) fn output_weight_rows(&self) -> Tensor<2> {
+        let weight = self.output_weight();
+        let [d_model, vocab] = weight.dims();
+        weight.reshape([d_model * vocab]).reshape([d_model, vocab])
+    }
+
+    /// The decoder's view of the source: every layer's projected cross-attention keys and
+    /// values, the padding, and `output_weight` for [`TransformerMemory::output_weight`].
+    pub(crate) fn memory(
+        &self,
+        source: &SourceBatch,
+        output_weight: Option<Tensor<2>>,
+    ) -> TransformerMemory {
+        let states = self.encode_states(source);
+        TransformerMemory {
+            cross: self
+                .decoder
+                .iter()
+                .map(|layer| layer.cross_attn.project_memory(states.clone()))
+                .collect(),
+            src_pad: source.src_pad.clone(),
+            output_weight,
         }
     }
 }
@@ -207,16 +225,7 @@ impl Seq2Seq for Transformer {
     type State = TransformerState;
 
     fn encode(&self, source: &SourceBatch) -> TransformerMemory {
-        let states = self.encode_states(source);
-        TransformerMemory {
-            cross: self
-                .decoder
-                .iter()
-                .map(|layer| layer.cross_attn.project_memory(states.clone()))
-                .collect(),
-            src_pad: source.src_pad.clone(),
-            output_weight: self.output_weight_rows(),
-        }
+        self.memory(source, Some(self.output_weight_rows()))
     }
 
     fn init_state(&self, _memory: &TransformerMemory) -> TransformerState {
@@ -245,7 +254,7 @@ impl Seq2Seq for Transformer {
     }
 
     fn forward(&self, batch: &TranslationBatch) -> Tensor<3> {
-        let memory = self.encode(&batch.source);
+        let memory = self.memory(&batch.source, None);
         let run = self.run_decoder(
             &memory,
             batch.tgt_in.clone(),

@@ -12,8 +12,10 @@ pub struct TransformerMemory {
     pub cross: Vec<ProjectedSource>,
     /// `[batch, src_len]`, `true` at source padding.
     pub src_pad: Tensor<2, Bool>,
-    /// The output projection `[d_model, tgt_vocab]`, laid out row-major once per search.
-    pub output_weight: Tensor<2>,
+    /// The output projection `[d_model, tgt_vocab]`, laid out row-major once per search for
+    /// the decoding steps' products; `None` in teacher-forced passes, which project with the
+    /// parameter itself.
+    pub output_weight: Option<Tensor<2>>,
 }
 
 impl TransformerMemory {

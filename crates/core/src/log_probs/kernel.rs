@@ -34,11 +34,8 @@ pub fn best_tokens(vocab: usize, logits: &[f32]) -> Vec<f32> {
             .for_each_init(Vec::new, |scratch: &mut Vec<f32>, (out, z)| {
                 let best = vmath::max(z);
                 let id = z.iter().position(|z| *z == best).unwrap_or(0);
-                scratch.clear();
-                scratch.extend(z.iter().map(|z| z - best));
-                vmath::exp_in_place(scratch);
                 out[0] = id as f32;
-                out[1] = -vmath::sum(scratch).ln();
+                out[1] = -vmath::sum_exp_below(z, best, scratch).ln();
             });
     }
     out
